@@ -1,0 +1,5 @@
+package psdu
+
+import "io"
+
+var errEOF = io.EOF
