@@ -25,7 +25,7 @@ type T1Framer struct {
 	badF    int    // pending framing bits to corrupt
 	badCRC  int    // pending CRC-6 words to corrupt
 	corrupt bool
-	dlPhase uint   // data link bit counter
+	dlPhase uint // data link bit counter
 	sig     [T1Channels + 1]uint8
 }
 
