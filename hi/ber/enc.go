@@ -185,3 +185,51 @@ func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10%10), b
 func append4(dst []byte, v int) []byte {
 	return append(dst, byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
+
+// AppendLocalGeneralizedTime appends t's wall clock in its own location as
+// YYYYMMDDHHMMSS.fff with no zone suffix (a local-time GeneralizedTime).
+func AppendLocalGeneralizedTime(dst []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	dst = append4(dst, y)
+	dst = append2(dst, int(mo))
+	dst = append2(dst, d)
+	dst = append2(dst, h)
+	dst = append2(dst, mi)
+	dst = append2(dst, s)
+	ms := t.Nanosecond() / 1e6
+	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// AppendUTCTime appends t in UTC as a UTCTime YYMMDDHHMMSSZ.
+func AppendUTCTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	dst = append2(dst, y%100)
+	dst = append2(dst, int(mo))
+	dst = append2(dst, d)
+	dst = append2(dst, h)
+	dst = append2(dst, mi)
+	dst = append2(dst, s)
+	return append(dst, 'Z')
+}
+
+// BeginPrimitive writes the identifier of a primitive [tag] and reserves a one-octet
+// length; EndPrimitive patches it. For contents shorter than 128 octets
+// produced by an appender.
+func (e *Encoder) BeginPrimitive(tag uint32) int {
+	e.Buf = AppendIdentifier(e.Buf, ClassContext, false, tag)
+	e.Buf = append(e.Buf, 0)
+	return len(e.Buf)
+}
+
+// EndPrimitive patches the length of a primitive begun with BeginPrimitive
+// (contents must be < 128 octets).
+func (e *Encoder) EndPrimitive(start int) {
+	n := len(e.Buf) - start
+	if n > 127 {
+		panic("ber: EndPrimitive contents too long")
+	}
+	e.Buf[start-1] = byte(n)
+}

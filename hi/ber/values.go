@@ -187,3 +187,25 @@ func GeneralizedTime(v []byte) (time.Time, error) {
 	}
 	return time.Date(year, time.Month(mon), day, hour, min, sec, nsec, loc).UTC(), nil
 }
+
+// UTCTime parses a UTCTime contents YYMMDDHHMM[SS](Z|±hhmm); years 50..99
+// are 19xx.
+func UTCTime(v []byte) (time.Time, error) {
+	if len(v) < 11 {
+		return time.Time{}, ErrSyntax
+	}
+	for _, c := range v[:10] {
+		if c < '0' || c > '9' {
+			return time.Time{}, ErrSyntax
+		}
+	}
+	yy := int(v[0]-'0')*10 + int(v[1]-'0')
+	century := "20"
+	if yy >= 50 {
+		century = "19"
+	}
+	buf := make([]byte, 0, 24)
+	buf = append(buf, century...)
+	buf = append(buf, v...)
+	return GeneralizedTime(buf)
+}
