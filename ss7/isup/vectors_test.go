@@ -28,10 +28,10 @@ func TestVectorIAMITU(t *testing.T) {
 		0x01,       // IAM
 		0x00,       // NCI
 		0x60, 0x01, // FCI: F (ISUP all the way), HG=01; I (ISDN access)
-		0x0A, // CPC ordinary
-		0x00, // TMR speech
-		0x02, // pointer to CdPN
-		0x09, // pointer to optional part
+		0x0A,                                           // CPC ordinary
+		0x00,                                           // TMR speech
+		0x02,                                           // pointer to CdPN
+		0x09,                                           // pointer to optional part
 		0x07, 0x04, 0x10, 0x94, 0x03, 0x21, 0x43, 0x65, // CdPN: even, international, ISDN plan, 4930123456
 		0x0A, 0x07, 0x03, 0x13, 0x94, 0x03, 0x99, 0x89, 0x88, // CgPN: national, E.164, allowed, network provided
 		0x00,
@@ -59,9 +59,9 @@ func TestVectorIAMITU(t *testing.T) {
 func TestVectorIAMANSI(t *testing.T) {
 	in := []byte{
 		0x01, 0x30, // CIC 0x3001 (14 bits)
-		0x01,             // IAM
-		0x00,             // NCI
-		0x60, 0x01,       // FCI
+		0x01,       // IAM
+		0x00,       // NCI
+		0x60, 0x01, // FCI
 		0x0A,             // CPC
 		0x03, 0x06, 0x0D, // pointers: USI, CdPN, optional part
 		0x03, 0x80, 0x90, 0xA2, // USI: speech, circuit 64k, G.711 µ-law
