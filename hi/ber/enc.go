@@ -38,6 +38,10 @@ func AppendIdentifier(dst []byte, class Class, constructed bool, tag uint32) []b
 	if tag < 31 {
 		return append(dst, id|byte(tag))
 	}
+	return appendHighTag(dst, id, tag)
+}
+
+func appendHighTag(dst []byte, id byte, tag uint32) []byte {
 	dst = append(dst, id|0x1f)
 	var tmp [5]byte
 	n := 0
@@ -72,8 +76,12 @@ func AppendLength(dst []byte, n int) []byte {
 
 // Open starts a constructed element [class tag].
 func (e *Encoder) Open(class Class, tag uint32) {
-	e.Buf = AppendIdentifier(e.Buf, class, true, tag)
-	e.Buf = append(e.Buf, 0)
+	if tag < 31 {
+		e.Buf = append(e.Buf, byte(class)<<6|0x20|byte(tag), 0)
+	} else {
+		e.Buf = appendHighTag(e.Buf, byte(class)<<6|0x20, tag)
+		e.Buf = append(e.Buf, 0)
+	}
 	if e.depth < len(e.stack) {
 		e.stack[e.depth] = int32(len(e.Buf))
 	}
@@ -107,6 +115,11 @@ func (e *Encoder) Close() {
 
 // Primitive appends a primitive element [class tag] with contents v.
 func (e *Encoder) Primitive(class Class, tag uint32, v []byte) {
+	if tag < 31 && len(v) < 0x80 {
+		e.Buf = append(e.Buf, byte(class)<<6|byte(tag), byte(len(v)))
+		e.Buf = append(e.Buf, v...)
+		return
+	}
 	e.Buf = AppendIdentifier(e.Buf, class, false, tag)
 	e.Buf = AppendLength(e.Buf, len(v))
 	e.Buf = append(e.Buf, v...)
@@ -117,6 +130,11 @@ func (e *Encoder) Octets(tag uint32, v []byte) { e.Primitive(ClassContext, tag, 
 
 // String appends a primitive context-specific [tag] with the bytes of s.
 func (e *Encoder) String(tag uint32, s string) {
+	if tag < 31 && len(s) < 0x80 {
+		e.Buf = append(e.Buf, 0x80|byte(tag), byte(len(s)))
+		e.Buf = append(e.Buf, s...)
+		return
+	}
 	e.Buf = AppendIdentifier(e.Buf, ClassContext, false, tag)
 	e.Buf = AppendLength(e.Buf, len(s))
 	e.Buf = append(e.Buf, s...)
@@ -131,6 +149,10 @@ func (e *Encoder) Null(tag uint32) {
 // Uint appends a context-specific [tag] INTEGER/ENUMERATED with value x
 // (minimal two's-complement contents of a non-negative number).
 func (e *Encoder) Uint(tag uint32, x uint64) {
+	if tag < 31 && x < 0x80 {
+		e.Buf = append(e.Buf, 0x80|byte(tag), 1, byte(x))
+		return
+	}
 	e.Buf = AppendIdentifier(e.Buf, ClassContext, false, tag)
 	e.Buf = AppendUintContents(e.Buf, x)
 }

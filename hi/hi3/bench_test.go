@@ -1,0 +1,55 @@
+package hi3
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkEncodeCC measures iPMMCC PS-PDU encoding of one 20 ms G.711 RTP
+// packet (172 octets) into a reused buffer.
+func BenchmarkEncodeCC(b *testing.B) {
+	h := testHeader()
+	cc := CC{Direction: FromTarget, Time: tEvent, HasStreamID: true}
+	rtp := make([]byte, 172)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		h.Seq++
+		buf = AppendIPMMCC(buf[:0], &h, &cc, rtp)
+		n++
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "pdus/s")
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkEncodePstnIsdnCC: 160 raw octets per PDU.
+func BenchmarkEncodePstnIsdnCC(b *testing.B) {
+	h := testHeader()
+	cc := CC{Direction: ToTarget, Time: tEvent, HasCCLinkID: true, CCLinkID: 1}
+	oct := make([]byte, 160)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		h.Seq++
+		buf = AppendPstnIsdnCC(buf[:0], &h, &cc, oct)
+		n++
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "pdus/s")
+}
+
+func TestEncodeCCZeroAlloc(t *testing.T) {
+	h := testHeader()
+	cc := CC{Direction: FromTarget, Time: tEvent, HasStreamID: true}
+	rtp := make([]byte, 172)
+	buf := make([]byte, 0, 512)
+	if a := testing.AllocsPerRun(100, func() { buf = AppendIPMMCC(buf[:0], &h, &cc, rtp) }); a != 0 {
+		t.Fatalf("AppendIPMMCC allocates %v", a)
+	}
+	if a := testing.AllocsPerRun(100, func() { buf = AppendPstnIsdnCC(buf[:0], &h, &cc, rtp[:160]) }); a != 0 {
+		t.Fatalf("AppendPstnIsdnCC allocates %v", a)
+	}
+}
