@@ -17,7 +17,7 @@ func gtAddr(pc uint32, ssn uint8, digits string) *Address {
 }
 
 func TestUDTWithGTThroughLibrary(t *testing.T) {
-	cd := gtAddr(0, 6, "4912345678") // HLR, route on GT
+	cd := gtAddr(0, 6, "4912345678")     // HLR, route on GT
 	cg := gtAddr(0x1234, 8, "491700000") // MSC, odd digits
 	cg.RouteOnSSN = true
 	b := AppendUDT(nil, 0, true, cd, cg, []byte{0xde, 0xad}, false)
