@@ -297,19 +297,13 @@ func (d *E1Deframer) crcFrame(ts0 uint8, slots []byte, start uint64) bool {
 		d.crc, d.rxC = 0, 0
 		d.crcActive = true
 	}
-	c := d.crc
 	if mfn&1 == 0 {
 		d.rxC = d.rxC<<1 | ts0>>7
-		c = crc4Table[c<<4^(ts0&0x7f)]
-	} else {
-		if (mfn == 13 || mfn == 15) && ts0&0x80 == 0 {
-			d.st.EBitErrors++
-		}
-		c = crc4Table[c<<4^ts0]
+		ts0 &= 0x7f // C bits count as 0
+	} else if (mfn == 13 || mfn == 15) && ts0&0x80 == 0 {
+		d.st.EBitErrors++
 	}
-	for _, x := range slots[1:] {
-		c = crc4Table[c<<4^x]
-	}
+	c := e1FrameCRC(d.crc, slots, ts0)
 	d.crc = c
 	if mfn&7 == 7 && d.crcActive {
 		if d.havePrev {

@@ -253,10 +253,7 @@ func (d *T1Deframer) frame() bool {
 		default:
 			d.dataLink(fb)
 		}
-		c := crc6Bit(d.crc, 1)
-		for _, x := range slots {
-			c = crc6Table[c<<2^x]
-		}
+		c := t1FrameCRC(d.crc, slots)
 		d.crc = c
 		if k == 23 && d.crcActive {
 			if d.havePrev {
