@@ -83,7 +83,7 @@ func (d *decoder) circuit(n *yaml.Node) {
 			max = cr.Variant.MaxCIC()
 		}
 		if lo, hi, ok := d.intRange(cn, what+": cic", 0, max); ok {
-			cr.CICFirst, cr.CICLast = uint16(lo), uint16(hi)
+			cr.CICFirst, cr.CICLast, cr.cicLine = uint16(lo), uint16(hi), cn.Line
 			count = hi - lo + 1
 			what = fmt.Sprintf("%s cic %s", what, cicText(cr.CICFirst, cr.CICLast))
 		} else {
@@ -210,7 +210,7 @@ func (d *decoder) checkCircuitOverlaps() {
 		for _, j := range byPair[k] {
 			o := &cs[j]
 			if cr.CICFirst <= o.CICLast && o.CICFirst <= cr.CICLast {
-				d.Errorf(&yaml.Node{Line: cr.Line}, "circuit: CIC %s between %s and %s overlaps CIC %s of the circuit at line %d",
+				d.Errorf(&yaml.Node{Line: cr.cicLine}, "circuit: CIC %s between %s and %s overlaps CIC %s of the circuit at line %d",
 					cicText(cr.CICFirst, cr.CICLast), FormatPointCode(cr.A, cr.Variant), FormatPointCode(cr.B, cr.Variant),
 					cicText(o.CICFirst, o.CICLast), o.Line)
 			}

@@ -166,6 +166,8 @@ type Circuit struct {
 	A, B              uint32
 	CICFirst, CICLast uint16
 	AtoB, BtoA        Leg
+
+	cicLine int
 }
 
 // CCFormat is how call content is handed over.

@@ -765,7 +765,7 @@ func (d *decoder) checkWarrants() {
 		for j, name := range w.Destinations {
 			if _, ok := c.Destination(name); !ok {
 				d.Problems = append(d.Problems, yamlcheck.Problem{File: w.File, Line: w.DestinationLines[j],
-					Msg: fmt.Sprintf("warrant %s: destination %q is not defined in %s", w.LIID, name, c.File)})
+					Msg: fmt.Sprintf("%s: destination %q is not defined in %s", warrantName(w), name, c.File)})
 			}
 		}
 	}
@@ -777,7 +777,14 @@ func (d *decoder) checkWarrants() {
 		var te *warrant.TargetError
 		if errors.As(err, &te) {
 			d.Problems = append(d.Problems, yamlcheck.Problem{File: te.Warrant.File, Line: te.Target.Line,
-				Msg: fmt.Sprintf("warrant %s: target: %v", te.Warrant.LIID, te.Err)})
+				Msg: fmt.Sprintf("%s: target: %v", warrantName(te.Warrant), te.Err)})
 		}
 	}
+}
+
+func warrantName(w *warrant.Warrant) string {
+	if w.LIID == "" {
+		return "warrant"
+	}
+	return "warrant " + w.LIID
 }

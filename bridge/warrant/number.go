@@ -132,10 +132,14 @@ func (p *NumberPlan) dialled(dst *[MaxDigits]byte, digits []byte) int {
 		return put(dst, p.CountryCode, "", digits[len(p.NationalPrefix):])
 	case hasPrefix(digits, p.CountryCode) && p.nsnOK(len(digits)-len(p.CountryCode)):
 		return put(dst, "", "", digits)
-	case p.nsnOK(len(digits)) || p.AreaCode == "":
+	case p.nsnOK(len(digits)):
 		return put(dst, p.CountryCode, "", digits)
-	default:
+	case p.AreaCode != "":
 		return put(dst, p.CountryCode, p.AreaCode, digits)
+	case p.NSNMax == 0:
+		return put(dst, p.CountryCode, "", digits) // no length known: take it as national
+	default:
+		return 0 // neither a national significant number nor, without an area code, a subscriber number
 	}
 }
 

@@ -24,6 +24,7 @@ func LoadFile(path string) ([]Warrant, error) {
 }
 
 // Parse is LoadFile on data already read; file names the source in messages.
+// On error the warrants are returned too, for further checks only.
 func Parse(file string, data []byte) ([]Warrant, error) {
 	c := &yamlcheck.Checker{File: file}
 	root := c.Parse(data)
@@ -37,13 +38,13 @@ func Parse(file string, data []byte) ([]Warrant, error) {
 }
 
 // Decode reads a YAML list of warrants (the value of a `warrants:` key in a
-// warrants file or in the config file), recording problems in c. Warrants
-// with problems are left out of the result.
+// warrants file or in the config file), recording problems in c. Every
+// warrant is returned, also those with problems (so that cross-checks can
+// still report on them); when c has problems, do not put the result to use.
 func Decode(c *yamlcheck.Checker, n *yaml.Node) []Warrant {
 	var out []Warrant
 	seen := map[string]int{}
 	for _, item := range c.Seq(n, "warrants") {
-		before := len(c.Problems)
 		w := decodeOne(c, item)
 		if w.LIID != "" {
 			if first, dup := seen[w.LIID]; dup {
@@ -52,9 +53,7 @@ func Decode(c *yamlcheck.Checker, n *yaml.Node) []Warrant {
 				seen[w.LIID] = item.Line
 			}
 		}
-		if len(c.Problems) == before {
-			out = append(out, w)
-		}
+		out = append(out, w)
 	}
 	return out
 }

@@ -103,6 +103,10 @@ func (c *Checker) Parse(data []byte) *yaml.Node {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
+		line = fixSyntaxLine(data, line, msg)
+		if strings.Contains(msg, "tab character") {
+			msg += " (YAML is indented with spaces only; look at this line and the next)"
+		}
 		c.Problems = append(c.Problems, Problem{File: c.File, Line: line, Msg: "YAML syntax: " + msg})
 		return nil
 	}
@@ -110,6 +114,27 @@ func (c *Checker) Parse(data []byte) *yaml.Node {
 		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1}
 	}
 	return deref(doc.Content[0])
+}
+
+// fixSyntaxLine corrects the line yaml.v3 reports for a syntax error:
+// parser (as opposed to scanner) errors carry a zero-based line — the line
+// where the enclosing block starts, or where the problem is — and none at
+// all on the first line; an unknown alias carries no line, so it is looked
+// up in the text.
+func fixSyntaxLine(data []byte, line int, msg string) int {
+	if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found duplicate %") ||
+		msg == "found incompatible YAML document" || msg == "found undefined tag handle" {
+		return line + 1
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok && line == 0 {
+		name, _, _ = strings.Cut(name, "'")
+		for i, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, "*"+name) {
+				return i + 1
+			}
+		}
+	}
+	return line
 }
 
 func deref(n *yaml.Node) *yaml.Node {
