@@ -348,20 +348,7 @@ func (a *assoc) readLoop(ctx context.Context, h Handler, dataOK func() bool, onC
 				a.sendERR(ctx, ErrCodeUnexpectedMessage, msg)
 				continue
 			}
-			if err := decodeDataParams(msg[headerLen:], a.cfg.Form, a.cfg.Label, &d); err != nil {
-				a.decodeErr(ctx, err, msg)
-				continue
-			}
-			if d.HasRC && len(a.cfg.RoutingContexts) > 0 && !containsRC(a.cfg.RoutingContexts, d.RoutingContext) {
-				a.sendERR(ctx, ErrCodeInvalidRoutingContext, msg)
-				continue
-			}
-			ind.Stream = stream
-			ind.RoutingContext = d.RoutingContext
-			ind.Received = time.Now()
-			ind.PD = d.PD
-			a.deliver(ctx, h, &ind)
-			ind.PD.Payload = nil
+			a.dispatchData(ctx, h, msg, stream, &d, &ind)
 			continue
 		}
 		if err := parseCtrl(msg, hd, &c); err != nil {
@@ -372,6 +359,25 @@ func (a *assoc) readLoop(ctx context.Context, h Handler, dataOK func() bool, onC
 			return err
 		}
 	}
+}
+
+// dispatchData decodes one DATA message (header already checked) and hands
+// it to h. It does not allocate.
+func (a *assoc) dispatchData(ctx context.Context, h Handler, msg []byte, stream uint16, d *DataMsg, ind *Indication) {
+	if err := decodeDataParams(msg[headerLen:], a.cfg.Form, a.cfg.Label, d); err != nil {
+		a.decodeErr(ctx, err, msg)
+		return
+	}
+	if d.HasRC && len(a.cfg.RoutingContexts) > 0 && !containsRC(a.cfg.RoutingContexts, d.RoutingContext) {
+		a.sendERR(ctx, ErrCodeInvalidRoutingContext, msg)
+		return
+	}
+	ind.Stream = stream
+	ind.RoutingContext = d.RoutingContext
+	ind.Received = time.Now()
+	ind.PD = d.PD
+	a.deliver(ctx, h, ind)
+	ind.PD.Payload = nil
 }
 
 func (a *assoc) deliver(ctx context.Context, h Handler, ind *Indication) {
