@@ -179,7 +179,7 @@ func MicroSecondTimeStamp(t *ber.TLV) (sec, usec uint64, err error) {
 			return 0, 0, fmt.Errorf("microSecondTimeStamp: %w", err)
 		}
 	}
-	if sec > 1<<40 {
+	if sec >= 253402300800 { // year 10000: keeps times printable (RFC 3339, JSON)
 		return 0, 0, fmt.Errorf("microSecondTimeStamp: seconds out of range: %w", ber.ErrSyntax)
 	}
 	return sec, usec, r.Err()
