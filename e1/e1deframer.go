@@ -4,7 +4,7 @@ package e1
 const (
 	e1LOFBits       = 16 * E1FrameBits   // out of frame this long (2 ms) raises LOF
 	e1MFSearch      = 64                 // frames (8 ms) to find the CRC-4 multiframe
-	e1MFFallback    = 3200 * E1FrameBits // 400 ms without CRC-4 multiframe: Annex B fallback
+	e1MFFallback    = 3200               // aligned frames (400 ms) without CRC-4 multiframe: Annex B fallback
 	e1CRCWindow     = 1000               // sub-multiframes per errored-block window (1 s)
 	e1CRCResearch   = 915                // errored blocks in a window forcing a re-search
 	e1RAIPersist    = 3                  // NFAS frames with A=1 (or 0) to raise (or clear) RAI
@@ -17,14 +17,15 @@ const (
 // Frame alignment (G.706 4.1): hunted at every bit position; found when a
 // FAS (x0011011) in frame N, NFAS bit 2 = 1 in N+1 and a FAS in N+2 are seen,
 // and frames are delivered from N on. Lost after 3 consecutive bad FAS words;
-// the hunt restarts at the frame that failed. A realignment at a different bit
+// the hunt restarts 8 bits before the frame that failed. A realignment at a different bit
 // position than before counts as a slip.
 //
 // With CRC-4 (G.706 4.2): the multiframe is aligned on two 001011 signals a
 // multiple of 2 ms apart within 8 ms of frame alignment, else frame alignment
-// is re-searched from the next bit; after 400 ms without success the
-// deframer keeps frame alignment, stops CRC-4 processing and sets
-// Stats.CRC4Fallback (G.706 Annex B; sticky). Each sub-multiframe's CRC-4 is
+// is re-searched from the next bit; after 400 ms of frame alignment spent
+// without success the deframer keeps frame alignment, stops re-searching and
+// sets Stats.CRC4Fallback (G.706 Annex B), while still watching for the
+// multiframe (found again: CRC-4 checking resumes and the flag clears). Each sub-multiframe's CRC-4 is
 // checked against the C bits of the next one; ≥ 915 errored of 1000 forces a
 // re-search. E-bits = 0 in frames 13 and 15 count as far-end errors.
 //
@@ -54,9 +55,8 @@ type E1Deframer struct {
 	mfn         int // multiframe frame number of the current frame
 	siReg       uint8
 	siCand      int
-	crcEpoch    uint64 // abs bit where the current multiframe search began
-	crcEpochSet bool
-	fallback    bool
+	mfSearch    int  // aligned frames spent seeking the multiframe
+	fallback    bool // G.706 Annex B: the far end sends no CRC-4
 	crc         uint8
 	rxC         uint8
 	prevCRC     uint8
@@ -164,10 +164,6 @@ func (d *E1Deframer) gain() {
 	d.siCand = -1
 	d.crcActive = false
 	d.havePrev = false
-	if d.cfg.CRC4 && !d.fallback && !d.crcEpochSet {
-		d.crcEpoch = start
-		d.crcEpochSet = true
-	}
 	d.casAligned = false
 	d.casPrevHi = 0
 	d.casBad = 0
@@ -214,7 +210,9 @@ func (d *E1Deframer) frame() bool {
 			d.badFAS++
 			if d.badFAS >= 3 {
 				d.st.AlignmentLosses++
-				d.crcEpochSet = false
+				// Hunt from a little before this frame, so that a few
+				// deleted bits are found again at once.
+				b.pos = max(p-slipBack, 0)
 				d.drop()
 				return true
 			}
@@ -237,7 +235,7 @@ func (d *E1Deframer) frame() bool {
 			}
 		}
 	}
-	if d.cfg.CRC4 && !d.fallback && d.crcFrame(ts0, slots, start) {
+	if d.cfg.CRC4 && d.crcFrame(ts0, slots, start) {
 		d.st.CRCResearches++
 		b.pos = p + 1
 		d.drop()
@@ -263,22 +261,22 @@ func (d *E1Deframer) frame() bool {
 func (d *E1Deframer) crcFrame(ts0 uint8, slots []byte, start uint64) bool {
 	d.fidx++
 	if !d.mfAligned {
-		if start-d.crcEpoch >= e1MFFallback {
+		if d.mfSearch++; !d.fallback && d.mfSearch >= e1MFFallback {
 			d.fallback = true
 			d.st.CRC4Fallback = true
-			d.crcEpochSet = false
-			return false
 		}
-		if d.fidx > e1MFSearch {
+		if !d.fallback && d.fidx > e1MFSearch {
 			return true
 		}
 		if !d.fas {
 			d.siReg = d.siReg<<1 | ts0>>7
 			if d.siReg&0x3f == 0x0b {
-				if d.siCand >= 0 && (d.fidx-d.siCand)%16 == 0 {
+				if d.siCand >= 0 && (d.fidx-d.siCand)%16 == 0 && (d.fallback || d.fidx-d.siCand <= e1MFSearch) {
 					d.mfAligned = true
 					d.mfn = 11
-					d.crcEpochSet = false
+					d.mfSearch = 0
+					d.fallback = false
+					d.st.CRC4Fallback = false
 					d.winBlocks, d.winErrors = 0, 0
 					d.st.InMultiframe = true
 					if !d.st.MultiframeAlignedAt.Valid {

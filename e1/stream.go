@@ -40,7 +40,9 @@ func (b *bitbuf) fill(p []byte) int {
 }
 
 // lineMonitor watches the raw line for LOS (a 512-bit period of all zeros;
-// cleared by a period with at least 12.5 % ones) and AIS (≤ 2 zeros in each
+// cleared by a period with at least losClearOnes ones: the input is the
+// decoded bitstream, where a live span with idle all-zero channels still
+// carries the ones of TS0 or the F bits) and AIS (≤ 2 zeros in each
 // of two consecutive 512-bit periods, G.775; cleared by two periods with ≥ 3
 // zeros), independent of framing.
 type lineMonitor struct {
@@ -50,7 +52,13 @@ type lineMonitor struct {
 	aisMiss int
 }
 
-const monBlock = 64 // octets per 512-bit period
+// slipBack is how far before a frame that lost alignment the hunt resumes.
+const slipBack = 8
+
+const (
+	monBlock     = 64 // octets per 512-bit period
+	losClearOnes = 4
+)
 
 func (m *lineMonitor) scan(p []byte, st *Stats) {
 	for len(p) > 0 {
@@ -93,7 +101,7 @@ func (m *lineMonitor) period(ones int, st *Stats) {
 	switch {
 	case ones == 0:
 		st.setAlarm(AlarmLOS, true)
-	case ones >= monBlock:
+	case ones >= losClearOnes:
 		st.setAlarm(AlarmLOS, false)
 	}
 }

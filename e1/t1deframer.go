@@ -36,8 +36,8 @@ var sfMask, fpsMask = func() (sf [12][2]uint16, fps [6][2]uint16) {
 // 100011011100; ESF: when 24 consecutive FPS bits (772 bits apart) follow
 // 001011. The superframe is aligned with the frame. Frames are delivered from
 // the first checked one on. Alignment is lost when 2 of the last 4 framing
-// bits (SF: every F bit; ESF: FPS bits) are wrong; the hunt restarts at that
-// frame. ESF checks the CRC-6 of every superframe against the CRC bits of
+// bits (SF: every F bit; ESF: FPS bits) are wrong; the hunt restarts 8 bits
+// before that frame. ESF checks the CRC-6 of every superframe against the CRC bits of
 // the next one and watches the data link for the yellow alarm (FF00). Robbed
 // bits (frames 6, 12 and for ESF 18, 24; bit 8 of each channel) are extracted
 // into Stats.Signalling.
@@ -212,6 +212,7 @@ func (d *T1Deframer) framingBit(bad bool) bool {
 		d.st.FramingErrors++
 		if bits.OnesCount8(d.fhist&0xf) >= 2 {
 			d.st.AlignmentLosses++
+			d.bb.pos = max(d.bb.pos-slipBack, 0)
 			d.drop()
 			return true
 		}

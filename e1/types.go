@@ -124,7 +124,7 @@ type Stats struct {
 
 	AlignmentLosses uint64 `json:"alignment_losses"` // frame alignment lost (E1: 3 consecutive bad FAS; T1: 2 of 4 framing bits bad)
 	CRCResearches   uint64 `json:"crc_researches"`   // E1: frame alignment re-searches forced by CRC-4 (no multiframe in 8 ms, ≥ 915 of 1000 blocks errored)
-	CRC4Fallback    bool   `json:"crc4_fallback"`    // E1: no CRC-4 multiframe in 400 ms; running without CRC-4 (G.706 Annex B)
+	CRC4Fallback    bool   `json:"crc4_fallback"`    // E1 now: no CRC-4 multiframe in 400 ms of frame alignment, running without CRC-4 (G.706 Annex B)
 	FramingErrors   uint64 `json:"framing_errors"`   // E1: bad FAS words; T1: bad framing bits (SF: Ft/Fs, ESF: FPS) while aligned
 	NFASErrors      uint64 `json:"nfas_errors"`      // E1: NFAS frames with bit 2 = 0 while aligned
 
