@@ -2,13 +2,13 @@ package e1
 
 // E1 alignment constants (G.706).
 const (
-	e1LOFBits       = 16 * E1FrameBits   // out of frame this long (2 ms) raises LOF
-	e1MFSearch      = 64                 // frames (8 ms) to find the CRC-4 multiframe
-	e1MFFallback    = 3200               // aligned frames (400 ms) without CRC-4 multiframe: Annex B fallback
-	e1CRCWindow     = 1000               // sub-multiframes per errored-block window (1 s)
-	e1CRCResearch   = 915                // errored blocks in a window forcing a re-search
-	e1RAIPersist    = 3                  // NFAS frames with A=1 (or 0) to raise (or clear) RAI
-	e1HuntLookahead = 2*E1FrameBits + 8  // bits needed from a candidate: FAS, NFAS, FAS
+	e1LOFBits       = 16 * E1FrameBits  // out of frame this long (2 ms) raises LOF
+	e1MFSearch      = 64                // frames (8 ms) to find the CRC-4 multiframe
+	e1MFFallback    = 3200              // aligned frames (400 ms) without CRC-4 multiframe: Annex B fallback
+	e1CRCWindow     = 1000              // sub-multiframes per errored-block window (1 s)
+	e1CRCResearch   = 915               // errored blocks in a window forcing a re-search
+	e1RAIPersist    = 3                 // NFAS frames with A=1 (or 0) to raise (or clear) RAI
+	e1HuntLookahead = 2*E1FrameBits + 8 // bits needed from a candidate: FAS, NFAS, FAS
 )
 
 // E1Deframer finds and keeps E1 frame alignment in a raw bitstream and
@@ -50,20 +50,20 @@ type E1Deframer struct {
 	raiOff    int
 
 	// CRC-4 multiframe
-	fidx        int // frames since frame alignment
-	mfAligned   bool
-	mfn         int // multiframe frame number of the current frame
-	siReg       uint8
-	siCand      int
-	mfSearch    int  // aligned frames spent seeking the multiframe
-	fallback    bool // G.706 Annex B: the far end sends no CRC-4
-	crc         uint8
-	rxC         uint8
-	prevCRC     uint8
-	crcActive   bool
-	havePrev    bool
-	winBlocks   int
-	winErrors   int
+	fidx      int // frames since frame alignment
+	mfAligned bool
+	mfn       int // multiframe frame number of the current frame
+	siReg     uint8
+	siCand    int
+	mfSearch  int  // aligned frames spent seeking the multiframe
+	fallback  bool // G.706 Annex B: the far end sends no CRC-4
+	crc       uint8
+	rxC       uint8
+	prevCRC   uint8
+	crcActive bool
+	havePrev  bool
+	winBlocks int
+	winErrors int
 
 	// CAS multiframe
 	casAligned bool
