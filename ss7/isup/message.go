@@ -149,7 +149,7 @@ func slotFor(v Variant, c ParamCode) slot {
 		return sGenericDigits
 	case PCauseIndicators:
 		return sCause
-	case 0x29:
+	case POptionalBCI:
 		return sOBCI
 	case PUserServiceInformation:
 		return sUSI
@@ -181,7 +181,7 @@ var slotCodes = [sCount]ParamCode{
 	sCalling: PCallingPartyNumber, sOCN: POriginalCalledNumber, sRedirecting: PRedirectingNumber,
 	sRedirectionNum: PRedirectionNumber, sRedirInfo: PRedirectionInformation, sConnected: PConnectedNumber,
 	sLocation: PLocationNumber, sGeneric: PGenericNumber, sGenericDigits: PGenericDigits,
-	sCharge: PChargeNumber, sJIP: PJurisdictionInfo, sCause: PCauseIndicators, sOBCI: 0x29,
+	sCharge: PChargeNumber, sJIP: PJurisdictionInfo, sCause: PCauseIndicators, sOBCI: POptionalBCI,
 	sUSI: PUserServiceInformation, sAccess: PAccessTransport, sUUI: PUserToUserInformation,
 	sCalled: PCalledPartyNumber, sSubsequent: PSubsequentNumber, sRS: PRangeAndStatus,
 	sCSI: PCircuitStateIndicator,

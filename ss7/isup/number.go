@@ -155,11 +155,6 @@ func (n *Number) decode(code ParamCode, b []byte) error {
 	return nil
 }
 
-// valueLen is the length of the parameter value AppendParam writes.
-func (n *Number) valueLen(code ParamCode) int {
-	return numberHeaderLen(code) + (int(n.n)+1)/2
-}
-
 // AppendParam appends the ISUP parameter value (without code and length
 // octets) to dst, in the layout selected by n.Code. This is the "ISUP
 // format" of a number used by HI2.
@@ -191,4 +186,15 @@ func (n *Number) appendAs(code ParamCode, dst []byte) []byte {
 		dst = append(dst, x)
 	}
 	return dst
+}
+
+// DecodeNumber decodes a number parameter value (e.g. a second generic
+// number found in Message.RawParams) in the layout of code into n.
+func DecodeNumber(code ParamCode, value []byte, n *Number) error {
+	*n = Number{}
+	if err := n.decode(code, value); err != nil {
+		*n = Number{}
+		return err
+	}
+	return nil
 }

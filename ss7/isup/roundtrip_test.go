@@ -150,3 +150,53 @@ func TestMissingMandatoryOnEncode(t *testing.T) {
 		t.Fatalf("REL without cause: %v", err)
 	}
 }
+
+func TestParseVariantAndNames(t *testing.T) {
+	if v, err := ParseVariant("ansi"); err != nil || v != ANSI {
+		t.Fatal(v, err)
+	}
+	if _, err := ParseVariant("japan"); !errors.Is(err, ErrUnknownVariant) {
+		t.Fatal(err)
+	}
+	if IAM.String() != "IAM" || CGBA.String() != "CGBA" || EXM.String() != "EXM" {
+		t.Fatal("acronyms")
+	}
+	if PGenericNumber.Name(ANSI) != "generic address" || PGenericNumber.Name(ITU) != "generic number" || ParamCode(0xFE).Name(ITU) != "parameter 0xfe" {
+		t.Fatal("param names")
+	}
+}
+
+func TestSecondGenericNumber(t *testing.T) {
+	m := sample(t, ITU, IAM, 1)
+	var g2 Number
+	g2.Qualifier = 0x0A
+	g2.NAI = NAINational
+	mustDigits(t, &g2, "3044")
+	if err := m.AddRaw(PGenericNumber, g2.appendAs(PGenericNumber, nil)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Append(ITU, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Message
+	if err := d.Decode(ITU, b); err != nil {
+		t.Fatal(err)
+	}
+	if d.Generic.String() != "30333" {
+		t.Fatalf("first generic %q", d.Generic.String())
+	}
+	found := false
+	for _, r := range d.RawParams() {
+		if r.Code == PGenericNumber {
+			var n Number
+			if err := DecodeNumber(r.Code, r.Value, &n); err != nil || n.String() != "3044" || n.Qualifier != 0x0A {
+				t.Fatalf("second generic %+v %v", n, err)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("second generic number not kept")
+	}
+}

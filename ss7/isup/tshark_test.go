@@ -2,7 +2,6 @@ package isup
 
 import (
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -139,8 +138,6 @@ func sevErr(s string) bool {
 	}
 	return false
 }
-
-var _ = fmt.Sprint
 
 // TestTsharkFlagsBroken is the control for TestTsharkAllTypes: a broken
 // message (called party pointer beyond the end) must show up in the fields

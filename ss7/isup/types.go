@@ -15,7 +15,10 @@
 // implementation sends.
 package isup
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Variant selects the ISUP flavour.
 type Variant uint8
@@ -45,12 +48,8 @@ func ParseVariant(s string) (Variant, error) {
 	case "ansi", "ANSI", "Ansi":
 		return ANSI, nil
 	}
-	return 0, &variantError{s}
+	return 0, fmt.Errorf("%w %q (want itu or ansi)", ErrUnknownVariant, s)
 }
-
-type variantError struct{ s string }
-
-func (e *variantError) Error() string { return "isup: unknown variant " + strconv.Quote(e.s) }
 
 // CICMask returns the mask of the CIC bits for the variant (0x0FFF ITU, 0x3FFF ANSI).
 func (v Variant) CICMask() uint16 {
@@ -177,6 +176,7 @@ const (
 	PEventInformation       ParamCode = 0x24
 	PCircuitStateIndicator  ParamCode = 0x26
 	POriginalCalledNumber   ParamCode = 0x28
+	POptionalBCI            ParamCode = 0x29
 	PLocationNumber         ParamCode = 0x3F
 	PGenericNumber          ParamCode = 0xC0 // ITU generic number; ANSI generic address
 	PGenericDigits          ParamCode = 0xC1
@@ -192,3 +192,45 @@ const (
 	POriginatingLineInfo   ParamCode = 0xEA
 	PChargeNumber          ParamCode = 0xEB
 )
+
+var paramNames = map[ParamCode]string{
+	PCallReference: "call reference", PTransmissionMediumReq: "transmission medium requirement",
+	PAccessTransport: "access transport", PCalledPartyNumber: "called party number",
+	PSubsequentNumber: "subsequent number", PNatureOfConnection: "nature of connection indicators",
+	PForwardCallIndicators: "forward call indicators", POptionalFCI: "optional forward call indicators",
+	PCallingPartyCategory: "calling party's category", PCallingPartyNumber: "calling party number",
+	PRedirectingNumber: "redirecting number", PRedirectionNumber: "redirection number",
+	PConnectionRequest: "connection request", PInformationRequestInd: "information request indicators",
+	PInformationInd: "information indicators", PContinuityIndicators: "continuity indicators",
+	PBackwardCallIndicators: "backward call indicators", PCauseIndicators: "cause indicators",
+	PRedirectionInformation: "redirection information", PCGSupervisionMsgType: "circuit group supervision message type",
+	PRangeAndStatus: "range and status", PUserServiceInformation: "user service information",
+	PUserToUserInformation: "user-to-user information", PConnectedNumber: "connected number",
+	PSuspendResumeInd: "suspend/resume indicators", PEventInformation: "event information",
+	PCircuitStateIndicator: "circuit state indicator", POriginalCalledNumber: "original called number",
+	POptionalBCI: "optional backward call indicators", PLocationNumber: "location number",
+	PGenericNumber: "generic number", PGenericDigits: "generic digits",
+}
+
+var ansiParamNames = map[ParamCode]string{
+	PGenericNumber: "generic address", PJurisdictionInfo: "jurisdiction information",
+	PCarrierIdentification: "carrier identification", PGenericName: "generic name",
+	PCircuitGroupCharInd: "circuit group characteristics indicator", PCircuitValidationResp: "circuit validation response indicator",
+	POutgoingTrunkGroupNum: "outgoing trunk group number", PCircuitIdentification: "circuit identification name",
+	PCLLICode: "common language location identification", POriginatingLineInfo: "originating line information",
+	PChargeNumber: "charge number",
+}
+
+// Name returns a readable name of the parameter code in variant v, or
+// "parameter 0xNN".
+func (c ParamCode) Name(v Variant) string {
+	if v == ANSI {
+		if s, ok := ansiParamNames[c]; ok {
+			return s
+		}
+	}
+	if s, ok := paramNames[c]; ok {
+		return s
+	}
+	return "parameter 0x" + strconv.FormatUint(uint64(c), 16)
+}
