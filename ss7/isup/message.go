@@ -79,11 +79,24 @@ type Message struct {
 // RawParams returns the raw optional parameters (aliases the Message).
 func (m *Message) RawParams() []RawParam { return m.raw[:m.nraw] }
 
-// AddRaw adds a raw optional parameter, emitted by Append after those
-// already present. value is not copied.
+// AddRaw adds a raw optional parameter, emitted by Append after the
+// parameters already present (typed ones set before the call included).
+// value is not copied.
 func (m *Message) AddRaw(code ParamCode, value []byte) error {
 	if int(m.nraw) >= MaxRawParams || int(m.norder) >= maxOrder {
 		return ErrTooManyParams
+	}
+	var inOrder uint32
+	for k := 0; k < int(m.norder); k++ {
+		if e := m.order[k]; e&0x80 == 0 {
+			inOrder |= 1 << e
+		}
+	}
+	for s := sCalling; s < sCount && int(m.norder) < maxOrder-1; s++ {
+		if inOrder&(1<<s) == 0 && m.slotPresent(s) {
+			m.order[m.norder] = uint8(s)
+			m.norder++
+		}
 	}
 	m.raw[m.nraw] = RawParam{Code: code, Value: value}
 	m.order[m.norder] = 0x80 | m.nraw
@@ -683,7 +696,7 @@ func (m *Message) Append(v Variant, dst []byte) ([]byte, error) {
 			continue
 		}
 		s := slot(e)
-		if done&(1<<s) != 0 || !m.slotPresent(s) {
+		if done&(1<<s) != 0 || !m.slotPresent(s) || f.isVar(s) || (s == sCharge || s == sJIP) && v != ANSI {
 			continue
 		}
 		done |= 1 << s
