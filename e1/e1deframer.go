@@ -78,7 +78,9 @@ type E1Deframer struct {
 // NewE1Deframer returns a deframer calling h (which may be nil) for every
 // aligned frame.
 func NewE1Deframer(cfg E1Config, h FrameHandler) *E1Deframer {
-	return &E1Deframer{cfg: cfg, h: h}
+	d := &E1Deframer{cfg: cfg, h: h}
+	d.mon.blocks = 1
+	return d
 }
 
 // Write consumes raw span bits, MSB of each octet first. It never fails
@@ -92,6 +94,7 @@ func (d *E1Deframer) Write(p []byte) (int, error) {
 		k := d.bb.fill(p)
 		p = p[k:]
 		d.process()
+		d.mon.updateAIS(&d.st)
 		if len(p) == 0 {
 			return n, nil
 		}

@@ -39,24 +39,28 @@ func (b *bitbuf) fill(p []byte) int {
 	return k
 }
 
-// lineMonitor watches the raw line for LOS (a 512-bit period of all zeros;
-// cleared by a period with at least losClearOnes ones: the input is the
-// decoded bitstream, where a live span with idle all-zero channels still
-// carries the ones of TS0 or the F bits) and AIS (≤ 2 zeros in each
-// of two consecutive 512-bit periods, G.775; cleared by two periods with ≥ 3
-// zeros), independent of framing.
+// lineMonitor watches the raw line, independent of framing, for LOS (a
+// 512-bit period of all zeros; cleared by a 512-bit period with at least
+// losClearOnes ones: the input is the decoded bitstream, where a live span
+// with idle all-zero channels still carries the ones of TS0 or the F bits)
+// and for the all-ones condition behind AIS: ≤ 2 zeros in each of two
+// consecutive AIS periods (E1: 512 bits, G.775; T1: 2048 bits, since a
+// framed T1 with all-ones channels has only about one zero in 512 bits),
+// ended by two periods with ≥ 3 zeros. The deframers raise AIS while that
+// condition holds and they are out of frame ("unframed all ones").
 type lineMonitor struct {
-	nb      int // octets in the current period
+	blocks  int // 512-bit blocks per AIS period (set by the deframer)
+	nb      int // octets in the current block
 	ones    int
+	nblk    int // blocks in the current AIS period
+	zeros   int // zeros in the current AIS period
 	aisHit  int
 	aisMiss int
+	allOnes bool
 }
 
-// slipBack is how far before a frame that lost alignment the hunt resumes.
-const slipBack = 8
-
 const (
-	monBlock     = 64 // octets per 512-bit period
+	monBlock     = 64 // octets per 512-bit block
 	losClearOnes = 4
 )
 
@@ -67,7 +71,7 @@ func (m *lineMonitor) scan(p []byte, st *Stats) {
 			for i := 0; i < monBlock; i += 8 {
 				ones += bits.OnesCount64(binary.LittleEndian.Uint64(p[i:]))
 			}
-			m.period(ones, st)
+			m.block(ones, st)
 			p = p[monBlock:]
 			continue
 		}
@@ -78,32 +82,41 @@ func (m *lineMonitor) scan(p []byte, st *Stats) {
 		m.nb += take
 		p = p[take:]
 		if m.nb == monBlock {
-			m.period(m.ones, st)
+			m.block(m.ones, st)
 			m.nb, m.ones = 0, 0
 		}
 	}
 }
 
-func (m *lineMonitor) period(ones int, st *Stats) {
-	if monBlock*8-ones <= 2 {
-		m.aisHit++
-		m.aisMiss = 0
-		if m.aisHit >= 2 {
-			st.setAlarm(AlarmAIS, true)
-		}
-	} else {
-		m.aisMiss++
-		m.aisHit = 0
-		if m.aisMiss >= 2 {
-			st.setAlarm(AlarmAIS, false)
-		}
-	}
+func (m *lineMonitor) block(ones int, st *Stats) {
 	switch {
 	case ones == 0:
 		st.setAlarm(AlarmLOS, true)
 	case ones >= losClearOnes:
 		st.setAlarm(AlarmLOS, false)
 	}
+	m.zeros += monBlock*8 - ones
+	if m.nblk++; m.nblk < max(m.blocks, 1) {
+		return
+	}
+	if m.zeros <= 2 {
+		m.aisMiss = 0
+		if m.aisHit++; m.aisHit >= 2 {
+			m.allOnes = true
+		}
+	} else {
+		m.aisHit = 0
+		if m.aisMiss++; m.aisMiss >= 2 {
+			m.allOnes = false
+		}
+	}
+	m.nblk, m.zeros = 0, 0
+}
+
+// updateAIS raises AIS while the line is all ones and the deframer is out
+// of frame.
+func (m *lineMonitor) updateAIS(st *Stats) {
+	st.setAlarm(AlarmAIS, m.allOnes && !st.InFrame)
 }
 
 func (s *Stats) setAlarm(a Alarm, on bool) {
@@ -138,3 +151,6 @@ func slipBits(lastStart, start, frameBits uint64) int64 {
 	}
 	return d
 }
+
+// slipBack is how far before a frame that lost alignment the hunt resumes.
+const slipBack = 8

@@ -55,6 +55,8 @@ type T1Deframer struct {
 	lastStart uint64
 	haveLast  bool
 	oofStart  uint64
+	huntStart uint64 // abs bit where the current hunt began
+	scan      uint64 // abs bit of the next hunt candidate
 
 	crc       uint8
 	rxC       uint8
@@ -75,7 +77,9 @@ type T1Deframer struct {
 // NewT1Deframer returns a deframer calling h (which may be nil) for every
 // aligned frame.
 func NewT1Deframer(cfg T1Config, h FrameHandler) *T1Deframer {
-	return &T1Deframer{cfg: cfg, h: h}
+	d := &T1Deframer{cfg: cfg, h: h}
+	d.mon.blocks = 4
+	return d
 }
 
 // Write consumes raw span bits, MSB of each octet first. It never fails
@@ -89,6 +93,7 @@ func (d *T1Deframer) Write(p []byte) (int, error) {
 		k := d.bb.fill(p)
 		p = p[k:]
 		d.process()
+		d.mon.updateAIS(&d.st)
 		if len(p) == 0 {
 			return n, nil
 		}
@@ -112,17 +117,20 @@ func (d *T1Deframer) process() {
 	}
 }
 
+// hunt scans candidate frame starts from the scan cursor. bb.pos is held up
+// to 3 frames behind the cursor (and not before the hunt's start) so that
+// an ESF found at an FPS frame can be delivered from its earlier frames.
 func (d *T1Deframer) hunt() bool {
 	b := &d.bb
 	buf := b.buf[:]
-	from := b.pos
 	var last int
 	if d.cfg.ESF {
 		last = b.n*8 - ((t1ESFHuntFPS-1)*4*T1FrameBits + 1)
 	} else {
 		last = b.n*8 - ((t1SFHuntFrames-1)*T1FrameBits + 1)
 	}
-	for p := b.pos; p <= last; p++ {
+	floor := int(d.huntStart - b.base)
+	for p := max(int(d.scan-b.base), b.pos); p <= last; p++ {
 		var k int
 		ok := false
 		if d.cfg.ESF {
@@ -135,7 +143,7 @@ func (d *T1Deframer) hunt() bool {
 				// Deliver from the superframe's earlier frames too
 				// (their F bits are CRC and data link bits).
 				for range 3 {
-					if p-T1FrameBits < from {
+					if p-T1FrameBits < max(floor, 0) {
 						break
 					}
 					p -= T1FrameBits
@@ -157,10 +165,13 @@ func (d *T1Deframer) hunt() bool {
 			return true
 		}
 	}
-	if last+1 > b.pos {
-		b.pos = last + 1
+	if scan := b.abs(last + 1); scan > d.scan {
+		d.scan = scan
 	}
-	if b.abs(b.pos)-d.oofStart >= t1LOFBits {
+	if keep := int(d.scan-b.base) - 3*T1FrameBits; keep > b.pos {
+		b.pos = keep
+	}
+	if d.scan-d.oofStart >= t1LOFBits {
 		d.st.setAlarm(AlarmLOF, true)
 	}
 	return false
@@ -202,6 +213,7 @@ func (d *T1Deframer) drop() {
 	d.st.SignallingValid = false
 	d.st.setAlarm(AlarmYellow, false)
 	d.oofStart = d.bb.abs(d.bb.pos)
+	d.huntStart, d.scan = d.oofStart, d.oofStart
 }
 
 // framingBit records one framing bit check; true when alignment is lost.
