@@ -65,15 +65,19 @@ func TestTsharkAllTypes(t *testing.T) {
 			if v == ANSI {
 				extra = []string{"-o", "mtp3.standard:ANSI"}
 			}
-			rows := tsharktest.Fields(t, file, extra, "mtp3.opc", "mtp3.dpc", "isup.cic", "isup.message_type",
+			fields := []string{"mtp3.opc", "mtp3.dpc", "isup.cic", "isup.message_type",
 				"e164.called_party_number.digits", "e164.calling_party_number.digits", "isup.cause_indicator",
-				"_ws.malformed", "_ws.expert.severity", "_ws.expert.message", "isup.subsequent_number")
+				"isup.cause_location", "q931.cause_location", "isup.subsequent_number", "isup.original_called_number", "isup.redirecting",
+				"isup.redirection_number", "isup.connected_number", "isup.location_number", "isup.generic_number",
+				"isup.charge_number", "isup.jurisdiction", "isup.range_indicator",
+				"_ws.malformed", "_ws.expert.severity", "_ws.expert.message"}
+			rows := tsharktest.Fields(t, file, extra, fields...)
 			if len(rows) != len(cases) {
 				t.Fatalf("tshark printed %d rows for %d packets", len(rows), len(cases))
 			}
 			for i, c := range cases {
 				r := rows[i]
-				for len(r) < 11 {
+				for len(r) < len(fields) {
 					r = append(r, "")
 				}
 				var m Message
@@ -82,26 +86,30 @@ func TestTsharkAllTypes(t *testing.T) {
 				}
 				want := []string{
 					strconv.Itoa(int(c.opc)), strconv.Itoa(int(c.dpc)), strconv.Itoa(int(m.CIC)),
-					strconv.Itoa(int(m.Type)), tsharkDigits(&m.Called), tsharkDigits(&m.Calling), "",
+					strconv.Itoa(int(m.Type)), tsharkDigits(&m.Called), tsharkDigits(&m.Calling), "", "", "",
+					tsharkDigits(&m.Subsequent), tsharkDigits(&m.OriginalCalled), tsharkDigits(&m.Redirecting),
+					tsharkDigits(&m.RedirectionNumber), tsharkDigits(&m.Connected), tsharkDigits(&m.Location),
+					tsharkDigits(&m.Generic), tsharkDigits(&m.Charge), tsharkDigits(&m.JIP), "",
 				}
 				if m.Cause.Present {
 					want[6] = strconv.Itoa(int(m.Cause.Value))
+					// tshark 4.0 names the location field isup.* for ANSI, q931.* for ITU.
+					want[7+int(1-v)] = strconv.Itoa(int(m.Cause.Location))
+				}
+				if m.RangeStatus.Present {
+					// tshark shows the number of circuits (range + 1).
+					want[18] = strconv.Itoa(m.RangeStatus.Circuits())
 				}
 				for k, w := range want {
 					if r[k] != w {
-						t.Errorf("%v %v field %d: tshark %q, ours %q (row %q)", v, c.typ, k, r[k], w, r)
+						t.Errorf("%v %v %s: tshark %q, ours %q", v, c.typ, fields[k], r[k], w)
 					}
 				}
-				if r[7] != "" {
+				if r[19] != "" {
 					t.Errorf("%v %v: tshark says malformed: %q", v, c.typ, r)
 				}
-				if sevErr(r[8]) {
-					t.Errorf("%v %v: tshark expert error: %q %q", v, c.typ, r[8], r[9])
-				}
-				if m.Type == SAM {
-					if got, w := r[10], string(m.Subsequent.Digits()); got != w {
-						t.Errorf("%v SAM subsequent number: tshark %q ours %q", v, got, w)
-					}
+				if sevErr(r[20]) {
+					t.Errorf("%v %v: tshark expert error: %q %q", v, c.typ, r[20], r[21])
 				}
 			}
 		})
