@@ -200,3 +200,32 @@ func TestSecondGenericNumber(t *testing.T) {
 		t.Fatal("second generic number not kept")
 	}
 }
+
+func TestANSICodesRawInITU(t *testing.T) {
+	// ANM carrying a charge number (0xEB) and JIP (0xC4): typed in ANSI, raw in ITU.
+	in := []byte{0x01, 0x00, 0x09, 0x01, 0xEB, 0x03, 0x03, 0x10, 0x21, 0xC4, 0x03, 0x09, 0x58, 0x55, 0x00}
+	m := decodeExact(t, ANSI, in)
+	if m.Charge.String() != "12" || m.JIP.String() != "908555" || len(m.RawParams()) != 0 {
+		t.Fatalf("ANSI: %+v", m)
+	}
+	m = decodeExact(t, ITU, in)
+	if m.Charge.Present || m.JIP.Present || len(m.RawParams()) != 2 {
+		t.Fatalf("ITU: %+v", m.RawParams())
+	}
+	// A typed ANSI-only field set on an ITU message is not encoded.
+	m = &Message{Type: ANM}
+	m.Charge.Present = true
+	b, err := m.Append(ITU, nil)
+	if err != nil || len(b) != 4 || b[3] != 0 {
+		t.Fatalf("ITU ANM with charge: % x %v", b, err)
+	}
+}
+
+func TestMalformedOptionalKeptRaw(t *testing.T) {
+	// ACM with an OBCI of length 2 (must be 1): kept raw, counted.
+	in := []byte{0x01, 0x00, 0x06, 0x16, 0x14, 0x01, 0x29, 0x02, 0x01, 0x02, 0x00}
+	m := decodeExact(t, ITU, in)
+	if m.OBCI.Present || m.MalformedParams != 1 || len(m.RawParams()) != 1 {
+		t.Fatalf("%+v", m)
+	}
+}
