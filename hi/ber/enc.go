@@ -255,3 +255,11 @@ func (e *Encoder) EndPrimitive(start int) {
 	}
 	e.Buf[start-1] = byte(n)
 }
+
+// Element appends an element [class tag] (constructed or not) with contents v
+// given whole, e.g. re-tagging the contents of a decoded element.
+func (e *Encoder) Element(class Class, constructed bool, tag uint32, v []byte) {
+	e.Buf = AppendIdentifier(e.Buf, class, constructed, tag)
+	e.Buf = AppendLength(e.Buf, len(v))
+	e.Buf = append(e.Buf, v...)
+}

@@ -425,3 +425,21 @@ func AppendMediaInfo(dst []byte, h *psdu.Header, m *MediaInfo) []byte {
 	psdu.End(&e)
 	return e.Bytes()
 }
+
+// AppendIRIsContent appends a TS 101 671 IRIsContent, iRIContent [0]
+// (CHOICE, explicit) holding the IRIContent record of type t
+// (iRI-Begin-record [1] ... iRI-Report-record [4]) whose contents are those
+// of the IRI-Parameters element paramsRaw (Record.ParamsRaw, whatever its
+// tag): what tshark's HI2Operations dissector takes.
+func AppendIRIsContent(dst []byte, t IRIType, paramsRaw []byte) []byte {
+	p, _, err := ber.Parse(paramsRaw)
+	if err != nil {
+		return dst
+	}
+	var e ber.Encoder
+	e.Reset(dst)
+	e.OpenCtx(0)
+	e.Element(ber.ClassContext, true, uint32(t), p.Value)
+	e.Close()
+	return e.Bytes()
+}
