@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tdmtap/tdmtap/ss7/isup"
@@ -496,20 +495,14 @@ func (t *Tracker) backwardNumbers(c *circuit, m *isup.Message) {
 }
 
 // appendDigits appends SAM digits to the called number, keeping at most
-// isup.MaxDigits. It does not allocate.
+// isup.MaxDigits (the rest is dropped). It does not allocate.
 func appendDigits(n *isup.Number, more []byte) {
-	var buf [isup.MaxDigits]byte
-	k := copy(buf[:], n.Digits())
-	k += copy(buf[k:], more)
-	if k == 0 {
-		return
+	if room := isup.MaxDigits - len(n.Digits()); len(more) > room {
+		more = more[:room]
 	}
-	filler := n.Filler
-	// SetDigits copies its argument; the string view of buf does not
-	// escape, so no allocation is needed.
-	_ = n.SetDigits(unsafe.String(&buf[0], k))
-	n.Filler = filler
-	n.Present = true
+	if err := n.AppendDigits(more); err == nil {
+		n.Present = true
+	}
 }
 
 // Tick runs the supervision timer at now: calls idle beyond the configured
