@@ -67,24 +67,36 @@ func (n *Number) Address() []byte {
 func (n *Number) String() string { return string(n.digits[:n.n]) }
 
 // SetDigits stores the digits s (characters 0-9, A-F, a-f) and sets Odd.
-// It returns ErrBadDigit or ErrTooLong.
-func (n *Number) SetDigits(s string) error {
-	if len(s) > MaxDigits {
+// It returns ErrBadDigit or ErrTooLong (leaving n unchanged).
+func (n *Number) SetDigits(s string) error { return setDigits(n, 0, s) }
+
+// SetDigitsBytes is SetDigits for a byte slice; it does not allocate.
+func (n *Number) SetDigitsBytes(b []byte) error { return setDigits(n, 0, b) }
+
+// AppendDigits appends digits (e.g. SAM digits to a called number) and
+// updates Odd; it does not allocate. ErrBadDigit or ErrTooLong leave n
+// unchanged.
+func (n *Number) AppendDigits(b []byte) error { return setDigits(n, int(n.n), b) }
+
+func setDigits[T string | []byte](n *Number, at int, s T) error {
+	if at+len(s) > MaxDigits {
 		return ErrTooLong
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'A' && c <= 'F':
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 'A'
-		default:
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f') {
 			return ErrBadDigit
 		}
-		n.digits[i] = c
 	}
-	n.n = uint8(len(s))
-	n.Odd = len(s)%2 == 1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' {
+			c -= 'a' - 'A'
+		}
+		n.digits[at+i] = c
+	}
+	n.n = uint8(at + len(s))
+	n.Odd = n.n%2 == 1
 	return nil
 }
 

@@ -150,3 +150,28 @@ func TestDigitsOnTheWire(t *testing.T) {
 		t.Fatalf("SAM %+v", m.Subsequent)
 	}
 }
+
+func TestNumberDigitsAPI(t *testing.T) {
+	var n Number
+	if err := n.SetDigitsBytes([]byte("030")); err != nil || !n.Odd || n.String() != "030" {
+		t.Fatalf("%+v %v", n, err)
+	}
+	if err := n.AppendDigits([]byte("12f")); err != nil || n.Odd || n.String() != "03012F" {
+		t.Fatalf("%+v %v", n, err)
+	}
+	if err := n.AppendDigits([]byte("1x")); err != ErrBadDigit || n.String() != "03012F" {
+		t.Fatalf("bad digit: %v %q", err, n.String())
+	}
+	if err := n.AppendDigits(make([]byte, MaxDigits)); err != ErrTooLong {
+		t.Fatalf("too long: %v", err)
+	}
+	more := []byte("45")
+	if a := testing.AllocsPerRun(100, func() { n.n = 2; _ = n.AppendDigits(more) }); a != 0 {
+		t.Fatalf("AppendDigits allocates %v", a)
+	}
+	n.Code = PCalledPartyNumber
+	n.NAI, n.NPI = NAINational, 1
+	if got := n.AppendParam(nil); !bytes.Equal(got, []byte{0x03, 0x10, 0x30, 0x54}) {
+		t.Fatalf("AppendParam % x", got)
+	}
+}
