@@ -24,8 +24,45 @@ type sctpConn struct {
 	once     sync.Once
 	closeErr error
 
-	rctx  context.Context
-	rstop func() bool
+	// Cancellation closes the association, but only for the context of a
+	// read in progress (generation and reading checks).
+	rmu     sync.Mutex
+	rgen    uint64
+	rctx    context.Context
+	rstop   func() bool
+	reading bool
+}
+
+func (s *sctpConn) armRead(ctx context.Context) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.reading = true
+	if ctx == s.rctx {
+		return
+	}
+	s.rgen++
+	g := s.rgen
+	if s.rstop != nil {
+		s.rstop()
+		s.rstop = nil
+	}
+	s.rctx = ctx
+	if ctx.Done() != nil {
+		s.rstop = context.AfterFunc(ctx, func() {
+			s.rmu.Lock()
+			kill := s.rgen == g && s.reading
+			s.rmu.Unlock()
+			if kill {
+				s.Close()
+			}
+		})
+	}
+}
+
+func (s *sctpConn) readDone() {
+	s.rmu.Lock()
+	s.reading = false
+	s.rmu.Unlock()
 }
 
 func ignoreNotification([]byte) error { return nil }
@@ -89,14 +126,13 @@ func (s *sctpConn) ReadMessage(ctx context.Context, buf []byte) (int, uint16, er
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if ctx != s.rctx {
-		if s.rstop != nil {
-			s.rstop()
-		}
-		s.rctx = ctx
-		s.rstop = context.AfterFunc(ctx, func() { s.Close() })
+	s.armRead(ctx)
+	if err := ctx.Err(); err != nil {
+		s.readDone()
+		return 0, 0, err
 	}
 	n, info, err := s.c.SCTPRead(buf)
+	s.readDone()
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, 0, fmt.Errorf("sigtran: sctp read: %w", ctx.Err())

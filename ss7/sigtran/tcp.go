@@ -21,16 +21,15 @@ type tcpConn struct {
 	wmu sync.Mutex
 	hdr [HeaderLen]byte
 
-	// The read side registers its cancellation once per context, not once
-	// per message (context.AfterFunc allocates).
-	rctx  context.Context
-	rstop func() bool
+	rw, ww ctxWatch
 }
 
 // NewTCPConn wraps an established TCP connection.
 func NewTCPConn(c *net.TCPConn) Conn {
 	_ = c.SetNoDelay(true)
-	return &tcpConn{c: c, r: bufio.NewReaderSize(c, MaxMessageSize)}
+	t := &tcpConn{c: c, r: bufio.NewReaderSize(c, MaxMessageSize)}
+	t.rw.set, t.ww.set = c.SetReadDeadline, c.SetWriteDeadline
+	return t
 }
 
 // DialTCP connects to raddr (host:port), from laddr if not empty.
@@ -50,19 +49,48 @@ func DialTCP(ctx context.Context, laddr, raddr string) (Conn, error) {
 	return NewTCPConn(c.(*net.TCPConn)), nil
 }
 
-// watchCtx arranges deadline-based cancellation of blocking calls: the
-// deadline of ctx is applied, and when ctx is done the deadline is moved to
-// the past. The returned function unregisters the watch.
-func watchCtx(ctx context.Context, set func(time.Time) error) (stop func() bool) {
+// ctxWatch applies a context to a socket's deadline: the context's
+// deadline is set, and when the context is done the deadline moves to the
+// past so a blocked call returns. The registration is kept while the same
+// context is used again (context.AfterFunc allocates), and a stale
+// callback of an earlier context never touches the deadline (generation
+// check), so cancelling a finished call's context is harmless.
+type ctxWatch struct {
+	set func(time.Time) error
+
+	mu   sync.Mutex
+	gen  uint64
+	ctx  context.Context
+	stop func() bool
+}
+
+func (w *ctxWatch) arm(ctx context.Context) {
+	if ctx == w.ctx {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.gen++
+	g := w.gen
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
+	w.ctx = ctx
 	if dl, ok := ctx.Deadline(); ok {
-		_ = set(dl)
+		_ = w.set(dl)
 	} else {
-		_ = set(time.Time{})
+		_ = w.set(time.Time{})
 	}
-	if ctx.Done() == nil {
-		return func() bool { return false }
+	if ctx.Done() != nil {
+		w.stop = context.AfterFunc(ctx, func() {
+			w.mu.Lock()
+			if w.gen == g {
+				_ = w.set(time.Unix(1, 0))
+			}
+			w.mu.Unlock()
+		})
 	}
-	return context.AfterFunc(ctx, func() { _ = set(time.Unix(1, 0)) })
 }
 
 // ctxCause returns the context's error if ctx ended a call that failed with
@@ -84,13 +112,7 @@ func (t *tcpConn) ReadMessage(ctx context.Context, buf []byte) (int, uint16, err
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if ctx != t.rctx {
-		if t.rstop != nil {
-			t.rstop()
-		}
-		t.rctx = ctx
-		t.rstop = watchCtx(ctx, t.c.SetReadDeadline)
-	}
+	t.rw.arm(ctx)
 	n, err := t.read(buf)
 	if e := ctxCause(ctx, err); e != nil {
 		return 0, 0, fmt.Errorf("sigtran: read: %w", e)
@@ -132,9 +154,8 @@ func (t *tcpConn) WriteMessage(ctx context.Context, _ uint16, msg []byte) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stop := watchCtx(ctx, t.c.SetWriteDeadline)
+	t.ww.arm(ctx)
 	_, err := t.c.Write(msg)
-	stop()
 	if e := ctxCause(ctx, err); e != nil {
 		return fmt.Errorf("sigtran: write: %w", e)
 	}
@@ -154,7 +175,11 @@ func (t *tcpConn) Close() error {
 func (t *tcpConn) LocalAddr() net.Addr  { return t.c.LocalAddr() }
 func (t *tcpConn) RemoteAddr() net.Addr { return t.c.RemoteAddr() }
 
-type tcpListener struct{ l *net.TCPListener }
+type tcpListener struct {
+	l   *net.TCPListener
+	amu sync.Mutex
+	w   ctxWatch
+}
 
 // ListenTCP listens on addr (host:port; port 0 picks one).
 func ListenTCP(addr string) (Listener, error) {
@@ -166,13 +191,16 @@ func ListenTCP(addr string) (Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sigtran: listen tcp %q: %w", addr, err)
 	}
-	return &tcpListener{l: l}, nil
+	tl := &tcpListener{l: l}
+	tl.w.set = l.SetDeadline
+	return tl, nil
 }
 
 func (l *tcpListener) Accept(ctx context.Context) (Conn, error) {
-	stop := watchCtx(ctx, l.l.SetDeadline)
+	l.amu.Lock()
+	defer l.amu.Unlock()
+	l.w.arm(ctx)
 	c, err := l.l.AcceptTCP()
-	stop()
 	if e := ctxCause(ctx, err); e != nil {
 		return nil, fmt.Errorf("sigtran: accept: %w", e)
 	}
