@@ -195,6 +195,9 @@ func decodeIRIContents(c *ber.TLV, rec *Record) error {
 			}
 			return fmt.Errorf("hi2: empty eTSI671IRI: %w", ber.ErrSyntax)
 		}
+		if p.IsContext(1) && p.Constructed {
+			return decodeIRIsContent(&p, rec)
+		}
 		if !p.IsContext(0) || !p.Constructed {
 			rec.Unknown = append(rec.Unknown, unknown(&p))
 			return nil
@@ -211,6 +214,35 @@ func decodeIRIContents(c *ber.TLV, rec *Record) error {
 		rec.Unknown = append(rec.Unknown, unknown(&alt))
 	}
 	return nil
+}
+
+// decodeIRIsContent handles eTSI671IRI's iRIsContent alternative: a TS 101
+// 671 IRIsContent (iRIContent [0] or iRISequence [1] of IRIContent records
+// [1]..[4]). The first record becomes Params; further ones stay as hex.
+func decodeIRIsContent(t *ber.TLV, rec *Record) error {
+	r := t.Children()
+	var c ber.TLV
+	if !r.Next(&c) {
+		return r.Err()
+	}
+	if !(c.IsContext(0) || c.IsContext(1)) || !c.Constructed {
+		rec.Unknown = append(rec.Unknown, unknown(&c))
+		return nil
+	}
+	cr := c.Children()
+	var ic ber.TLV
+	for cr.Next(&ic) {
+		if rec.Params != nil || !ic.Constructed || ic.Class != ber.ClassContext || ic.Tag < 1 || ic.Tag > 4 {
+			rec.Unknown = append(rec.Unknown, unknown(&ic))
+			continue
+		}
+		rec.ParamsRaw = ic.Raw
+		rec.Params = new(Params)
+		if err := DecodeParams(&ic, rec.Params); err != nil {
+			return err
+		}
+	}
+	return cr.Err()
 }
 
 func decodePstnIsdnIRI(t *ber.TLV, m *Media) error {
@@ -667,6 +699,8 @@ func decodeCause(b []byte) *Cause {
 	if len(b) >= 2 {
 		c.Coding = b[0] >> 5 & 3
 		c.Location = b[0] & 0x0f
+	}
+	if len(b) >= 1 {
 		c.Value = b[len(b)-1] & 0x7f
 	}
 	return c

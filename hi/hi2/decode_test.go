@@ -152,3 +152,33 @@ func TestDecodeISUPNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateHeader(t *testing.T) {
+	h := testHeader()
+	if err := ValidateHeader(&h); err != nil {
+		t.Fatal(err)
+	}
+	h.CIN = 100000000
+	if ValidateHeader(&h) == nil {
+		t.Fatal("9-digit CIN accepted")
+	}
+}
+
+// TestDecodeIRIsContentAlternative: eTSI671IRI carrying a whole TS 101 671
+// IRIsContent (as some mediation devices send) decodes the same way.
+func TestDecodeIRIsContentAlternative(t *testing.T) {
+	payload := unhex(t, `
+30 13                     -- IRIPayload
+  80 01 02                -- iRIType end
+  A2 0E A5 0C             -- iRIContents { eTSI671IRI {
+    A1 0A                 --   iRIsContent [1]
+      A0 08               --     iRIContent [0]
+        A2 06             --       iRI-End-record [2]
+          81 01 58        --         LIID "X"
+          8B 01 10        --         release-Reason (1 octet, kept as read)
+`)
+	recs, err := DecodePayload(payload, nil)
+	if err != nil || len(recs) != 1 || recs[0].Params == nil || recs[0].Params.LIID != "X" || recs[0].Params.Cause.Value != 16 || recs[0].ParamsRaw[0] != 0xA2 {
+		t.Fatalf("%v %+v", err, recs)
+	}
+}

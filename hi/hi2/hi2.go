@@ -9,6 +9,7 @@
 package hi2
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -442,4 +443,17 @@ func AppendIRIsContent(dst []byte, t IRIType, paramsRaw []byte) []byte {
 	e.Element(ber.ClassContext, true, uint32(t), p.Value)
 	e.Close()
 	return e.Bytes()
+}
+
+// ValidateHeader checks h for use with HI2: the PSHeader constraints and a
+// CIN that TS 101 671's communication-Identity-Number (at most 8 ASCII
+// digits) can carry, so IRI and CC correlate.
+func ValidateHeader(h *psdu.Header) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	if h.CIN >= 100000000 {
+		return fmt.Errorf("hi2: CIN %d has more than 8 digits (TS 101 671 communication-Identity-Number)", h.CIN)
+	}
+	return nil
 }

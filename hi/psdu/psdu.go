@@ -249,3 +249,38 @@ func (s *Sequencer) Forget(liid string, cin uint32) {
 	delete(s.m, seqKey{liid, cin, HI3})
 	s.mu.Unlock()
 }
+
+// Validate checks h against the PSHeader size constraints of TS 102 232-1.
+// Call it once when a session's header is set up: the encoder does not check.
+func (h *Header) Validate() error {
+	switch {
+	case len(h.LIID) < 1 || len(h.LIID) > 25:
+		return fmt.Errorf("psdu: LIID must be 1..25 octets, is %d", len(h.LIID))
+	case len(h.OperatorID) < 1 || len(h.OperatorID) > 16:
+		return fmt.Errorf("psdu: operatorIdentifier must be 1..16 octets, is %d", len(h.OperatorID))
+	case len(h.NetworkElementID) > 16:
+		return fmt.Errorf("psdu: networkElementIdentifier must be 1..16 octets, is %d", len(h.NetworkElementID))
+	case len(h.InterceptionPointID) > 8 || !printable(h.InterceptionPointID):
+		return fmt.Errorf("psdu: interceptionPointID must be a PrintableString of 1..8, is %q", h.InterceptionPointID)
+	}
+	for _, cc := range [...]string{h.AuthCountry, h.DeliveryCountry} {
+		if cc != "" && (len(cc) != 2 || !printable(cc)) {
+			return fmt.Errorf("psdu: country code must be 2 letters, is %q", cc)
+		}
+	}
+	return nil
+}
+
+// printable reports whether s holds only PrintableString characters.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == ' ', c == '\'', c == '(', c == ')', c == '+', c == ',', c == '-', c == '.', c == '/', c == ':', c == '=', c == '?':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -237,3 +237,25 @@ func BenchmarkKeepalive(b *testing.B) {
 		buf = AppendKeepalive(buf[:0], &h)
 	}
 }
+
+func TestValidate(t *testing.T) {
+	h := testHeader()
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, mut := range []func(*Header){
+		func(h *Header) { h.LIID = "" },
+		func(h *Header) { h.LIID = strings.Repeat("x", 26) },
+		func(h *Header) { h.OperatorID = "" },
+		func(h *Header) { h.AuthCountry = "DEU" },
+		func(h *Header) { h.DeliveryCountry = "D_" },
+		func(h *Header) { h.InterceptionPointID = "123456789" },
+		func(h *Header) { h.NetworkElementID = strings.Repeat("n", 17) },
+	} {
+		hh := testHeader()
+		mut(&hh)
+		if hh.Validate() == nil {
+			t.Errorf("accepted %+v", hh)
+		}
+	}
+}
