@@ -153,9 +153,16 @@ func decodeCCContents(t *ber.TLV, c *Content) error {
 		var v uint64
 		switch {
 		case f.Tag == 0:
-			var b []byte
-			b, err = ber.AppendRelativeOID(nil, f.Value)
-			c.ObjID = string(b)
+			switch string(f.Value) {
+			case string(IPMMCCObjID[:]):
+				c.ObjID = "5.5.6.2"
+			case string(PstnIsdnCCObjID[:]):
+				c.ObjID = "5.6.6.2"
+			default:
+				var b []byte
+				b, err = ber.AppendRelativeOID(nil, f.Value)
+				c.ObjID = string(b)
+			}
 		case f.Tag == 1:
 			if f.Constructed {
 				c.Data, err = ber.AppendOctets(nil, &f)

@@ -49,8 +49,11 @@ type PDU struct {
 }
 
 // Parse decodes one PS-PDU from b (which must hold exactly one element,
-// trailing bytes are an error). Strings in the header are copied.
+// trailing bytes are an error). Strings in the header are copied; when p is
+// reused and a string equals the one p held before, that one is kept, so
+// parsing a stream of one LIID's PDUs does not allocate.
 func Parse(b []byte, p *PDU) error {
+	old := p.Header
 	*p = PDU{}
 	top, rest, err := ber.Parse(b)
 	if err != nil {
@@ -69,7 +72,7 @@ func Parse(b []byte, p *PDU) error {
 	for r.Next(&t) {
 		switch {
 		case t.IsContext(1) && t.Constructed:
-			if err := parseHeader(&t, p); err != nil {
+			if err := parseHeader(&t, p, &old); err != nil {
 				return err
 			}
 			sawHeader = true
@@ -89,16 +92,23 @@ func Parse(b []byte, p *PDU) error {
 	return nil
 }
 
-func str(t *ber.TLV) (string, error) {
-	if !t.Constructed {
-		return string(t.Value), nil
+// str returns t's string value, reusing old when equal.
+func str(t *ber.TLV, old string) (string, error) {
+	b := t.Value
+	if t.Constructed {
+		var buf [64]byte
+		var err error
+		if b, err = ber.AppendOctets(buf[:0], t); err != nil {
+			return "", err
+		}
 	}
-	var buf [64]byte
-	b, err := ber.AppendOctets(buf[:0], t)
-	return string(b), err
+	if string(b) == old {
+		return old, nil
+	}
+	return string(b), nil
 }
 
-func parseHeader(h *ber.TLV, p *PDU) error {
+func parseHeader(h *ber.TLV, p *PDU, old *Header) error {
 	r := h.Children()
 	var t ber.TLV
 	var err error
@@ -115,13 +125,17 @@ func parseHeader(h *ber.TLV, p *PDU) error {
 			if err2 != nil {
 				return fmt.Errorf("psdu: li-psDomainId: %w", err2)
 			}
-			p.Header.DomainOID = string(b)
+			if string(b) == old.DomainOID {
+				p.Header.DomainOID = old.DomainOID
+			} else {
+				p.Header.DomainOID = string(b)
+			}
 		case 1:
-			p.Header.LIID, err = str(&t)
+			p.Header.LIID, err = str(&t, old.LIID)
 		case 2:
-			p.Header.AuthCountry, err = str(&t)
+			p.Header.AuthCountry, err = str(&t, old.AuthCountry)
 		case 3:
-			err = parseCommID(&t, p)
+			err = parseCommID(&t, p, old)
 		case 4:
 			var v uint64
 			v, err = ber.Uint(t.Value)
@@ -137,7 +151,7 @@ func parseHeader(h *ber.TLV, p *PDU) error {
 			}
 			p.HasTime = err == nil
 		case 6:
-			p.Header.InterceptionPointID, err = str(&t)
+			p.Header.InterceptionPointID, err = str(&t, old.InterceptionPointID)
 		case 7:
 			sec, usec, err = MicroSecondTimeStamp(&t)
 			haveSec = err == nil
@@ -185,7 +199,7 @@ func MicroSecondTimeStamp(t *ber.TLV) (sec, usec uint64, err error) {
 	return sec, usec, r.Err()
 }
 
-func parseCommID(c *ber.TLV, p *PDU) error {
+func parseCommID(c *ber.TLV, p *PDU, old *Header) error {
 	r := c.Children()
 	var t ber.TLV
 	var err error
@@ -197,9 +211,9 @@ func parseCommID(c *ber.TLV, p *PDU) error {
 			for nr.Next(&n) {
 				switch {
 				case n.IsContext(0):
-					p.Header.OperatorID, err = str(&n)
+					p.Header.OperatorID, err = str(&n, old.OperatorID)
 				case n.IsContext(1):
-					p.Header.NetworkElementID, err = str(&n)
+					p.Header.NetworkElementID, err = str(&n, old.NetworkElementID)
 				}
 				if err != nil {
 					return err
@@ -217,7 +231,7 @@ func parseCommID(c *ber.TLV, p *PDU) error {
 			p.Header.CIN = uint32(v)
 			p.HasCIN = err == nil
 		case t.IsContext(2):
-			p.Header.DeliveryCountry, err = str(&t)
+			p.Header.DeliveryCountry, err = str(&t, old.DeliveryCountry)
 		}
 		if err != nil {
 			return err
