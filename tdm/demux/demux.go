@@ -202,12 +202,18 @@ func (s *Span) Frames(first uint64, n int, slots []byte, width int) {
 		}
 		subs := snap.subs[ts]
 		src := slots[ts:]
-		for f := range n {
+		for f := 0; f < n; {
 			if st.fill == 0 {
 				st.first = first + uint64(f)
 			}
-			st.buf[st.fill] = src[f*width]
-			st.fill++
+			k := min(n-f, ChunkFrames-st.fill)
+			dst := st.buf[st.fill : st.fill+k]
+			s := src[f*width : (f+k-1)*width+1]
+			for i := range dst {
+				dst[i] = s[i*width]
+			}
+			st.fill += k
+			f += k
 			if st.fill == ChunkFrames {
 				st.fill = 0
 				for _, sb := range subs {
