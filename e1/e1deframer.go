@@ -126,6 +126,9 @@ func (d *E1Deframer) hunt() bool {
 	for p := b.pos; p <= last; p++ {
 		if byteAt(buf, p)&0x7f == 0x1b && bitAt(buf, p+E1FrameBits+1) == 1 &&
 			byteAt(buf, p+2*E1FrameBits)&0x7f == 0x1b {
+			if b.abs(p)-d.oofStart >= e1LOFBits {
+				d.st.setAlarm(AlarmLOF, true) // cleared at once by gain
+			}
 			b.pos = p
 			d.gain()
 			return true

@@ -20,10 +20,11 @@ type bitbuf struct {
 
 func (b *bitbuf) abs(pos int) uint64 { return b.base + uint64(pos) }
 
-// compact drops the whole octets before pos.
+// compact drops the whole octets before pos, keeping slipBack bits for a
+// hunt that restarts just before a failed frame.
 func (b *bitbuf) compact() {
-	k := b.pos >> 3
-	if k == 0 {
+	k := (b.pos - slipBack) >> 3
+	if k <= 0 {
 		return
 	}
 	copy(b.buf[:], b.buf[k:b.n])

@@ -140,6 +140,7 @@ func (d *T1Deframer) hunt() bool {
 			}
 			if m != 0 {
 				k, ok = 4*bits.TrailingZeros16(m)+3, true
+				d.lofCheck(b.abs(p))
 				// Deliver from the superframe's earlier frames too
 				// (their F bits are CRC and data link bits).
 				for range 3 {
@@ -157,6 +158,7 @@ func (d *T1Deframer) hunt() bool {
 			}
 			if m != 0 {
 				k, ok = bits.TrailingZeros16(m), true
+				d.lofCheck(b.abs(p))
 			}
 		}
 		if ok {
@@ -165,16 +167,22 @@ func (d *T1Deframer) hunt() bool {
 			return true
 		}
 	}
-	if scan := b.abs(last + 1); scan > d.scan {
-		d.scan = scan
+	if last+1 > int(d.scan-b.base) {
+		d.scan = b.abs(last + 1)
 	}
 	if keep := int(d.scan-b.base) - 3*T1FrameBits; keep > b.pos {
 		b.pos = keep
 	}
-	if d.scan-d.oofStart >= t1LOFBits {
+	d.lofCheck(d.scan)
+	return false
+}
+
+// lofCheck raises LOF when the hunt has reached abs bit at without
+// alignment for 2 ms.
+func (d *T1Deframer) lofCheck(at uint64) {
+	if at-d.oofStart >= t1LOFBits {
 		d.st.setAlarm(AlarmLOF, true)
 	}
-	return false
 }
 
 func (d *T1Deframer) gain(k int) {

@@ -1,0 +1,115 @@
+package e1
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// chunked writes p in pieces chosen by seed.
+func chunked(w interface{ Write([]byte) (int, error) }, p []byte, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0))
+	for len(p) > 0 {
+		n := min(1+r.IntN(300), len(p))
+		w.Write(p[:n])
+		p = p[n:]
+	}
+}
+
+// sane checks invariants of Stats after n input octets; AIS is raised
+// between writes, so it may depend on how the input was cut.
+func sane(t *testing.T, st Stats, n int, frameBits uint64) {
+	t.Helper()
+	if st.Bits != uint64(n)*8 {
+		t.Fatalf("bits %d for %d octets", st.Bits, n)
+	}
+	if st.Frames > st.Bits/(frameBits-slipBack)+1 {
+		t.Fatalf("%d frames from %d bits", st.Frames, st.Bits)
+	}
+	if st.CRCErrors > st.CRCBlocks || st.Alarms&^st.AlarmsSeen != 0 || (st.InMultiframe && !st.InFrame) ||
+		(st.InCASMultiframe && !st.InFrame) {
+		t.Fatalf("inconsistent: %+v", st)
+	}
+	if st.Frames > 0 && !st.FrameAlignedAt.Valid {
+		t.Fatalf("frames without alignment: %+v", st)
+	}
+	if st.Slips > st.AlignmentLosses+st.CRCResearches {
+		t.Fatalf("more slips than realignments: %+v", st)
+	}
+}
+
+func withoutAIS(st Stats) Stats {
+	st.Alarms &^= AlarmAIS
+	st.AlarmsSeen &^= AlarmAIS
+	st.AlarmEvents[2] = 0
+	return st
+}
+
+func fuzzSeedsE1(f *testing.F) {
+	_, s1, _ := e1Stream(f, E1Config{CRC4: true, CAS: true}, 48, 1)
+	f.Add(s1[5:], uint8(3), uint64(1))
+	_, s2, _ := e1Stream(f, E1Config{}, 8, 2)
+	f.Add(s2, uint8(0), uint64(2))
+	f.Add(make([]byte, 200), uint8(1), uint64(3))
+}
+
+func FuzzE1Deframer(f *testing.F) {
+	fuzzSeedsE1(f)
+	f.Fuzz(func(t *testing.T, data []byte, flags uint8, seed uint64) {
+		cfg := E1Config{CRC4: flags&1 != 0, CAS: flags&2 != 0}
+		var last uint64
+		n := 0
+		h := func(fn uint64, slots []byte) {
+			if len(slots) != E1Timeslots || (n > 0 && fn <= last) {
+				t.Fatalf("frame %d after %d, %d slots", fn, last, len(slots))
+			}
+			last = fn
+			n++
+		}
+		d := NewE1Deframer(cfg, h)
+		d.Write(data)
+		whole := d.Stats()
+		sane(t, whole, len(data), E1FrameBits)
+		if whole.Frames != uint64(n) {
+			t.Fatalf("stats say %d frames, handler saw %d", whole.Frames, n)
+		}
+		n = 0
+		d2 := NewE1Deframer(cfg, h)
+		chunked(d2, data, seed)
+		if a, b := withoutAIS(whole), withoutAIS(d2.Stats()); a != b {
+			t.Fatalf("depends on chunking:\n%+v\n%+v", a, b)
+		}
+	})
+}
+
+func FuzzT1Deframer(f *testing.F) {
+	_, s1, _ := t1Stream(f, T1Config{ESF: true, RobbedBit: true}, 100, 1)
+	f.Add(s1[3:], uint8(1), uint64(1))
+	_, s2, _ := t1Stream(f, T1Config{}, 30, 2)
+	f.Add(s2, uint8(0), uint64(2))
+	f.Add([]byte{0xff, 0, 0xff}, uint8(0), uint64(3))
+	f.Fuzz(func(t *testing.T, data []byte, flags uint8, seed uint64) {
+		cfg := T1Config{ESF: flags&1 != 0}
+		var last uint64
+		n := 0
+		h := func(fn uint64, slots []byte) {
+			if len(slots) != T1Channels || (n > 0 && fn <= last) {
+				t.Fatalf("frame %d after %d, %d slots", fn, last, len(slots))
+			}
+			last = fn
+			n++
+		}
+		d := NewT1Deframer(cfg, h)
+		d.Write(data)
+		whole := d.Stats()
+		sane(t, whole, len(data), T1FrameBits)
+		if whole.Frames != uint64(n) {
+			t.Fatalf("stats say %d frames, handler saw %d", whole.Frames, n)
+		}
+		n = 0
+		d2 := NewT1Deframer(cfg, h)
+		chunked(d2, data, seed)
+		if a, b := withoutAIS(whole), withoutAIS(d2.Stats()); a != b {
+			t.Fatalf("depends on chunking:\n%+v\n%+v", a, b)
+		}
+	})
+}
