@@ -41,16 +41,15 @@ var ErrFrameOrder = errors.New("rtpout: chunk frame number does not advance")
 // Packetizer builds the RTP packets of one direction of one call. It is not
 // safe for concurrent use.
 type Packetizer struct {
-	hdr        rtp.Header
-	ts0        uint32
-	seq0       uint16
-	first      uint64 // frame number of the first octet of the first packet
-	next       uint64 // frame number expected next
-	started    bool
-	packets    uint64
-	gaps       uint64
-	gapFrames  uint64
-	payloadLen int
+	hdr       rtp.Header
+	ts0       uint32
+	seq0      uint16
+	first     uint64 // frame number of the first octet of the first packet
+	next      uint64 // frame number expected next
+	started   bool
+	packets   uint64
+	gaps      uint64
+	gapFrames uint64
 }
 
 // New returns a packetizer for payload type pt (PTPCMA or PTPCMU) with a
