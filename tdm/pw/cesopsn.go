@@ -88,9 +88,9 @@ type CESoPSNReceiver struct {
 	pkt   Packet
 	frame uint64
 	out   []byte
-	cas   [32]uint8
 	// OnCAS, when set, is called with each signalling substructure:
 	// abcd[i] is the 4 bits of timeslot Slots[i]; valid during the call.
+	// frame is the number of the last frame of the packet that carried it.
 	OnCAS func(frame uint64, abcd []byte)
 	casv  []byte
 	Stats Stats
