@@ -124,7 +124,7 @@ func TestTsharkPSPDUStructure(t *testing.T) {
 	pdus = append(pdus, hi2.AppendMediaInfo(nil, &h, &hi2.MediaInfo{Time: tsTime, PayloadDirection: hi3.FromTarget, CCLinkID: 1, MediaFormat: 8}))
 	rtp := append([]byte{0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0xA0, 0x12, 0x34, 0x56, 0x78}, make([]byte, 160)...)
 	h3 := tsHeader(0)
-	pdus = append(pdus, hi3.AppendIPMMCC(nil, &h3, &hi3.CC{Direction: hi3.FromTarget, Time: tsTime, HasStreamID: true}, rtp))
+	pdus = append(pdus, hi3.AppendIPMMCC(nil, &h3, &hi3.CC{Direction: hi3.FromTarget, Time: tsTime, StreamID: "0"}, rtp))
 	h3.Seq = 1
 	pdus = append(pdus, hi3.AppendPstnIsdnCC(nil, &h3, &hi3.CC{Direction: hi3.ToTarget, Time: tsTime, HasCCLinkID: true, CCLinkID: 1,
 		Supplementary: &hi2.MediaInfo{PayloadDirection: hi3.ToTarget, CCLinkID: 1, MediaFormat: 8}}, rtp[12:]))

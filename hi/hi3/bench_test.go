@@ -11,7 +11,7 @@ import (
 // packet (172 octets) into a reused buffer.
 func BenchmarkEncodeCC(b *testing.B) {
 	h := testHeader()
-	cc := CC{Direction: FromTarget, Time: tEvent, HasStreamID: true}
+	cc := CC{Direction: FromTarget, Time: tEvent, StreamID: "0"}
 	rtp := make([]byte, 172)
 	buf := make([]byte, 0, 512)
 	b.ReportAllocs()
@@ -45,7 +45,7 @@ func BenchmarkEncodePstnIsdnCC(b *testing.B) {
 
 func TestEncodeCCZeroAlloc(t *testing.T) {
 	h := testHeader()
-	cc := CC{Direction: FromTarget, Time: tEvent, HasStreamID: true}
+	cc := CC{Direction: FromTarget, Time: tEvent, StreamID: "0"}
 	rtp := make([]byte, 172)
 	buf := make([]byte, 0, 512)
 	if a := testing.AllocsPerRun(100, func() { buf = AppendIPMMCC(buf[:0], &h, &cc, rtp) }); a != 0 {
@@ -61,7 +61,7 @@ func TestEncodeCCZeroAlloc(t *testing.T) {
 func BenchmarkDecodeCC(b *testing.B) {
 	h := testHeader()
 	h.AuthCountry, h.DeliveryCountry, h.NetworkElementID, h.InterceptionPointID = "DE", "DE", "NE1", "TAP1"
-	cc := CC{Direction: FromTarget, Time: tEvent, HasStreamID: true}
+	cc := CC{Direction: FromTarget, Time: tEvent, StreamID: "0"}
 	pdu := AppendIPMMCC(nil, &h, &cc, make([]byte, 172))
 	var p psdu.PDU
 	cs := make([]Content, 0, 4)

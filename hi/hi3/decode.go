@@ -23,8 +23,7 @@ type Content struct {
 	Data                      []byte
 	FrameType, Protocol       uint8
 	HasFrameType, HasProtocol bool
-	StreamID                  uint64
-	HasStreamID               bool
+	StreamID                  []byte // streamIdentifier (aliases the input); nil if absent
 	CCLinkID                  uint64
 	HasCCLinkID               bool
 	Media                     *hi2.Media
@@ -173,8 +172,11 @@ func decodeCCContents(t *ber.TLV, c *Content) error {
 			v, err = ber.Uint(f.Value)
 			c.FrameType, c.HasFrameType = uint8(min(v, 255)), true
 		case alt.Tag == ContentsIPMMCC && f.Tag == 3:
-			c.StreamID, err = ber.Uint(f.Value)
-			c.HasStreamID = true
+			if f.Constructed {
+				c.StreamID, err = ber.AppendOctets(nil, &f)
+			} else {
+				c.StreamID = f.Value
+			}
 		case alt.Tag == ContentsIPMMCC && f.Tag == 4:
 			v, err = ber.Uint(f.Value)
 			c.Protocol, c.HasProtocol = uint8(min(v, 255)), true

@@ -26,10 +26,10 @@ func decodeCC(t *testing.T, b []byte) (psdu.PDU, Content) {
 
 func TestDecodeIPMMCC(t *testing.T) {
 	h := testHeader()
-	cc := CC{Direction: ToTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception, HasStreamID: true, StreamID: 1}
+	cc := CC{Direction: ToTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception, StreamID: "1"}
 	_, c := decodeCC(t, AppendIPMMCC(nil, &h, &cc, rtpPacket))
 	if c.Kind != ContentsIPMMCC || c.ObjID != "5.5.6.2" || !bytes.Equal(c.Data, rtpPacket) || c.Direction != ToTarget ||
-		!c.HasStreamID || c.StreamID != 1 || c.FrameType != FrameRTP || !c.HasProtocol || c.Protocol != ProtoRTP ||
+		string(c.StreamID) != "1" || c.FrameType != FrameRTP || !c.HasProtocol || c.Protocol != ProtoRTP ||
 		!c.Time.Equal(tEvent.Truncate(1000)) || c.Qualifier != 1 || len(c.Unknown) != 0 {
 		t.Fatalf("%+v", c)
 	}

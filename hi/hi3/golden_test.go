@@ -59,7 +59,7 @@ var rtpPacket = []byte{0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0xA0, 0x12, 0x3
 
 func TestGoldenIPMMCC(t *testing.T) {
 	h := testHeader()
-	cc := CC{Direction: FromTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception, HasStreamID: true, StreamID: 0}
+	cc := CC{Direction: FromTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception, StreamID: "0"}
 	want := unhex(t, `
 30 81 96                         -- PS-PDU, 150`+goldenHeader+`
   A2 51                          -- payload [2] (CHOICE), 81
@@ -74,7 +74,7 @@ func TestGoldenIPMMCC(t *testing.T) {
             81 10 80 08 00 01 00 00 00 A0 12 34 56 78 D5 D5 D5 D5
                                  --           mMCCContents [1] the RTP packet
             82 01 02             --           frameType [2] rtpFrame(2)
-            83 01 00             --           streamIdentifier [3] 0
+            83 01 30             --           streamIdentifier [3] OCTET STRING "0"
             84 01 00             --           mMCCprotocol [4] rTP(0)`+ccTimes)
 	got := AppendIPMMCC(nil, &h, &cc, rtpPacket)
 	if !bytes.Equal(got, want) {

@@ -52,9 +52,9 @@ type CC struct {
 	Direction uint8     // payloadDirection: FromTarget / ToTarget
 	Time      time.Time // timeStamp and microSecondTimeStamp
 	Qualifier psdu.TimeStampQualifier
-	// iPMMCC: streamIdentifier [3], sent when HasStreamID.
-	StreamID    uint32
-	HasStreamID bool
+	// iPMMCC: streamIdentifier [3] OCTET STRING, sent when not empty (one
+	// per direction, e.g. "0" from target and "1" to target).
+	StreamID string
 	// pstnIsdnCC: cCLinkID [2], sent when HasCCLinkID, and
 	// supplementaryInfo [3] when Supplementary is set (the first PDU).
 	CCLinkID      uint32
@@ -95,8 +95,8 @@ func AppendIPMMCC(dst []byte, h *psdu.Header, cc *CC, rtp []byte) []byte {
 	e.Octets(0, IPMMCCObjID[:])
 	e.Octets(1, rtp)
 	e.Uint(2, FrameRTP)
-	if cc.HasStreamID {
-		e.Uint(3, uint64(cc.StreamID))
+	if cc.StreamID != "" {
+		e.String(3, cc.StreamID)
 	}
 	e.Uint(4, ProtoRTP)
 	e.Close()

@@ -23,7 +23,7 @@ func FuzzPSPDU(f *testing.F) {
 	p.AddParam(hi2.ParamOriginalCalledNum, []byte{0x03, 0x10, 0x21})
 	f.Add(hi2.Append(nil, &h, &iri))
 	f.Add(hi2.AppendMediaInfo(nil, &h, &hi2.MediaInfo{Time: tm, MediaFormat: 8}))
-	f.Add(hi3.AppendIPMMCC(nil, &h, &hi3.CC{Time: tm, HasStreamID: true}, []byte{0x80, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xd5}))
+	f.Add(hi3.AppendIPMMCC(nil, &h, &hi3.CC{Time: tm, StreamID: "0"}, []byte{0x80, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xd5}))
 	f.Add(hi3.AppendPstnIsdnCC(nil, &h, &hi3.CC{Time: tm, HasCCLinkID: true, Supplementary: &hi2.MediaInfo{MediaFormat: 8}}, []byte{0xd5, 0xd5}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for len(b) > 0 {
