@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/tdmtap/tdmtap/e1"
 	"github.com/tdmtap/tdmtap/tdm/g711"
 	"github.com/tdmtap/tdmtap/tdm/pw"
@@ -279,4 +281,49 @@ func periodic(b []byte, p [8]byte) bool {
 		}
 	}
 	return false
+}
+
+// The same SAToP capture as pcapng (as dumpcap writes) reads the same.
+func TestSAToPPcapng(t *testing.T) {
+	fr := e1.NewE1Framer(e1.E1Config{})
+	var stream []byte
+	for f := range 8 * 100 {
+		stream = fr.AppendFrame(stream, e1Slots(f))
+	}
+	var pkts []tsharktest.UDPPacket
+	p := pw.NewSAToPPacketizer(pw.Header{RTP: true, PT: 96}, 0)
+	_ = p.Write(stream, func(b []byte) error {
+		pkts = append(pkts, tsharktest.UDPPacket{DstPort: 40000, Data: bytes.Clone(b)})
+		return nil
+	})
+	file := filepath.Join(t.TempDir(), "satop.pcap")
+	if err := tsharktest.WriteUDPPcap(file, pkts); err != nil {
+		t.Fatal(err)
+	}
+	pcap, _ := os.ReadFile(file)
+	r, err := pcapgo.NewReader(bytes.NewReader(pcap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ng bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&ng, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, ng.Bytes(), Options{Framing: FramingE1, RTP: pw.RTPAuto})
+	if rep.Input != "pcapng" || rep.Packets != 100 || rep.LostPackets != 0 || rep.AlignmentLosses != 0 || rep.Frames < 790 {
+		t.Fatalf("report %+v", rep)
+	}
 }
