@@ -353,3 +353,67 @@ func BenchmarkCircuitLookup(b *testing.B) {
 		}
 	}
 }
+
+func TestANSICircuits(t *testing.T) {
+	cfg := `node:
+  name: n
+  operator_id: OP
+  network_element_id: NE
+  authorization_country: US
+  numbering: {country_code: "1", national_prefix: "1", international_prefix: "011", nsn_length: 10}
+links:
+  - {name: l, role: asp, transport: sctp, local: ["10.0.0.1:2905", "10.0.1.1:2905"],
+     remote: ["10.0.0.2:2905", "10.0.1.2:2905"], variant: ansi, own_pc: 1-2-3, adjacent_pc: "66051",
+     network_indicator: national, legacy_m3ua_draft: true}
+spans:
+  - {name: up, source: dahdi, dahdi_channel: 1, framing: t1-esf}
+  - {name: down, source: satop, listen: "0.0.0.0:5004", framing: t1-sf, rtp_header: true}
+circuits:
+  - between: [10-20-30, 10-20-31]
+    cic: 5001-5024
+    a_to_b: {span: up, ts_offset: -5000}
+    b_to_a: {span: down, timeslots: [1-12, 13-24]}
+destinations:
+  - {name: lemf, hi2: "lemf.example.net:7002", hi3: "lemf.example.net:7003", cc_format: pstnIsdnCC, spool_dir: /var/spool/tdmtap/lemf}
+warrants:
+  - liid: US-1
+    targets: ["1 202 555 0100", "011 44 20 7946 0000"]
+    valid_from: 2026-01-01T00:00:00Z
+    valid_until: 2027-01-01T00:00:00Z
+    delivery: iri+cc
+    destinations: lemf
+`
+	c, ps := Parse("ansi.yaml", []byte(cfg))
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	l := c.Links[0]
+	if l.Variant != ANSI || l.Transport != SCTP || len(l.Local) != 2 || len(l.Remote) != 2 || l.OwnPC != 66051 || l.AdjacentPC != 66051 || !l.LegacyM3UADraft {
+		t.Errorf("link %+v", l)
+	}
+	if s := c.Spans[1]; s.PayloadSize != 192 || !s.RTPHeader || !s.Framing.T1() || s.Framing.MaxTimeslot() != 24 {
+		t.Errorf("span %+v", s)
+	}
+	a, b := uint32(10<<16|20<<8|30), uint32(10<<16|20<<8|31)
+	tap, ok := c.CircuitMap().Lookup(2, b, a, 5024)
+	if !ok {
+		t.Fatal("CIC 5024 not found")
+	}
+	if from, to, _ := tap.From(b); from != (Bearer{"down", 24}) || to != (Bearer{"up", 24}) {
+		t.Errorf("from B: %v %v", from, to)
+	}
+	set, err := c.WarrantSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, p := range []warrant.Party{
+		{Role: warrant.RoleCalling, NAI: warrant.ANSINAI(7), Digits: []byte("2025550100")},
+		{Role: warrant.RoleCalled, NAI: warrant.NAIInternational, Digits: []byte("442079460000")},
+		{Role: warrant.RoleCharge, NAI: warrant.NAIUnknown, Digits: []byte("12025550100")},
+	} {
+		if m := set.Match(at, []warrant.Party{p}, nil); len(m) != 1 {
+			t.Errorf("party %s %q: %d matches", p.Role, p.Digits, len(m))
+		}
+	}
+}
