@@ -417,3 +417,20 @@ warrants:
 		}
 	}
 }
+
+func TestCircuitLookupDoesNotAllocate(t *testing.T) {
+	c, err := Load("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := c.CircuitMap()
+	a, b := uint32(2<<11|200<<3|3), uint32(2<<11|200<<3|4)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, ok := cm.Lookup(2, b, a, 17); !ok {
+			t.Fatal("not found")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per lookup", allocs)
+	}
+}

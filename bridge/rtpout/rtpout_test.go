@@ -187,3 +187,19 @@ func BenchmarkMarshalTo(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/50, "streams-in-real-time")
 }
+
+func TestMarshalToDoesNotAllocate(t *testing.T) {
+	p := NewWith(PTPCMU, 1, 2, 3)
+	buf := make([]byte, PacketLen)
+	c := chunk(0xff)
+	frame := uint64(0)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := p.MarshalTo(buf, c, frame); err != nil {
+			t.Fatal(err)
+		}
+		frame += ChunkOctets
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per packet", allocs)
+	}
+}

@@ -384,3 +384,21 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+func TestMatchDoesNotAllocate(t *testing.T) {
+	s, _ := NewSet(ukPlan, []Warrant{wAll})
+	digits := []byte("2079460000")
+	ps := parties(RoleCalling, NAINational, "2079460000", RoleCalled, NAISubscriber, "79460001")
+	out := make([]Match, 0, 4)
+	var st Store
+	st.Swap(s)
+	allocs := testing.AllocsPerRun(1000, func() {
+		out = st.Match(now, ps, out[:0])
+		if !s.IsTarget(now, RoleCalling, NAINational, digits) {
+			t.Fatal("no match")
+		}
+	})
+	if allocs != 0 || len(out) != 1 {
+		t.Fatalf("%v allocs per match, %d matches", allocs, len(out))
+	}
+}
