@@ -37,3 +37,21 @@ func TestRawRoundTrip(t *testing.T) {
 		t.Fatal("cancelled context not honoured")
 	}
 }
+
+func TestSlotIndex(t *testing.T) {
+	for _, c := range []struct {
+		w, ts, idx int
+		ok         bool
+	}{
+		{E1Width, 0, 0, true}, {E1Width, 31, 31, true}, {E1Width, 32, 32, false},
+		{T1Width, 1, 0, true}, {T1Width, 24, 23, true}, {T1Width, 0, -1, false}, {T1Width, 25, 24, false},
+	} {
+		idx, ok := SlotIndex(c.w, c.ts)
+		if idx != c.idx || ok != c.ok {
+			t.Errorf("SlotIndex(%d,%d) = %d,%v", c.w, c.ts, idx, ok)
+		}
+		if ok && SlotNumber(c.w, idx) != c.ts {
+			t.Errorf("SlotNumber(%d,%d) = %d", c.w, idx, SlotNumber(c.w, idx))
+		}
+	}
+}

@@ -42,3 +42,25 @@ type BitSink func(p []byte)
 type Source interface {
 	Run(ctx context.Context) error
 }
+
+// Timeslot numbers are the ones people use on the line: E1 TS0..TS31 (the
+// octet index in the frame), T1 channels 1..24 (octet index + 1). Every
+// timeslot argument in the tdm packages follows this convention.
+
+// SlotIndex returns the octet index of timeslot number ts in a frame of
+// width octets, and whether it exists.
+func SlotIndex(width, ts int) (int, bool) {
+	idx := ts
+	if width == T1Width {
+		idx = ts - 1
+	}
+	return idx, idx >= 0 && idx < width
+}
+
+// SlotNumber is the inverse of SlotIndex.
+func SlotNumber(width, idx int) int {
+	if width == T1Width {
+		return idx + 1
+	}
+	return idx
+}

@@ -127,7 +127,7 @@ func (c *Channel) Close() error { return c.f.Close() }
 
 // SpanChannel maps a timeslot of the span frame to a channel.
 type SpanChannel struct {
-	TS      int // octet index in the frame (E1 TS1 = 1; T1 channel 1 = 0)
+	TS      int // timeslot number (E1 1..31, T1 1..24; see tdm.SlotIndex)
 	Channel io.ReadCloser
 }
 
@@ -183,11 +183,12 @@ func (s *Span) Run(ctx context.Context) error {
 			frames[i] = 0xFF
 		}
 		for i, c := range s.Channels {
-			if c.TS < 0 || c.TS >= s.Width {
+			idx, ok := tdm.SlotIndex(s.Width, c.TS)
+			if !ok {
 				continue
 			}
 			for f, o := range blocks[i] {
-				frames[f*s.Width+c.TS] = o
+				frames[f*s.Width+idx] = o
 			}
 		}
 		s.Sink.Frames(s.Name, s.frame, s.BlockSize, frames, s.Width)

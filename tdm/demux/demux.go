@@ -65,8 +65,8 @@ func (d *Demux) Span(name string) *Span {
 	return s
 }
 
-// Subscribe registers fn for timeslot ts (octet index in the frame: E1 TS0
-// is 0, TS1 is 1; T1 channel 1 is 0) of span. The returned cancel function
+// Subscribe registers fn for timeslot ts of span: E1 TS0..TS31, T1
+// channels 1..24 (see tdm.SlotIndex). The returned cancel function
 // removes it; after cancel returns fn is not called again except for a
 // delivery already in progress on the frame path.
 func (d *Demux) Subscribe(span string, ts int, fn Func) (cancel func()) {
@@ -192,7 +192,8 @@ func (s *Span) Frames(first uint64, n int, slots []byte, width int) {
 	s.seen = true
 	s.next = first + uint64(n)
 	for _, ts := range snap.active {
-		if ts >= width {
+		idx, ok := tdm.SlotIndex(width, ts)
+		if !ok {
 			continue
 		}
 		st := &s.slots[ts]
@@ -201,7 +202,7 @@ func (s *Span) Frames(first uint64, n int, slots []byte, width int) {
 			st.fill = 0
 		}
 		subs := snap.subs[ts]
-		src := slots[ts:]
+		src := slots[idx:]
 		for f := 0; f < n; {
 			if st.fill == 0 {
 				st.first = first + uint64(f)

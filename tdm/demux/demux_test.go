@@ -96,13 +96,14 @@ func TestGapFilledOnClock(t *testing.T) {
 func TestT1Width(t *testing.T) {
 	d := New()
 	n := 0
-	d.Subscribe("t", 23, func(c []byte, f uint64) {
+	d.Subscribe("t", 24, func(c []byte, f uint64) { // T1 channel 24: the last octet
 		n++
 		if c[0] != 23 {
 			t.Errorf("octet %d", c[0])
 		}
 	})
-	d.Subscribe("t", 30, func(c []byte, f uint64) { t.Error("slot beyond T1 width delivered") })
+	d.Subscribe("t", 0, func(c []byte, f uint64) { t.Error("T1 channel 0 delivered") })
+	d.Subscribe("t", 25, func(c []byte, f uint64) { t.Error("T1 channel 25 delivered") })
 	fr := make([]byte, 24*160)
 	for i := range fr {
 		fr[i] = byte(i % 24)

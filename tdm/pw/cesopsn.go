@@ -15,13 +15,15 @@ import (
 // frames of the packet that ends a multiframe.
 type CESoPSNConfig struct {
 	Width            int   // width of the span frames delivered/taken (32 E1, 24 T1; 0: 32)
-	Slots            []int // carried timeslots (0-based octet index in the span frame); nil: 1..31 (E1) or 0..23 (T1)
+	Slots            []int // carried timeslot numbers (E1 0..31, T1 1..24, see tdm.SlotIndex); nil: E1 1..31, T1 1..24
 	FramesPerPacket  int   // m (0: 8, 1 ms)
 	CAS              bool  // trunk-specific N×DS0 with CAS
 	MultiframeFrames int   // frames per signalling multiframe with CAS (0: 16 for E1, 24 for T1)
 	RTP              RTPMode
 	Depth            int // jitter buffer depth in packets (0: 4)
 	MaxFill          int // largest gap filled with AIS, in packets (0: 1000)
+
+	idx []int // octet index of each slot
 }
 
 func (c *CESoPSNConfig) normalize() error {
@@ -29,20 +31,20 @@ func (c *CESoPSNConfig) normalize() error {
 		c.Width = tdm.E1Width
 	}
 	if len(c.Slots) == 0 {
-		if c.Width == tdm.E1Width {
-			for ts := 1; ts < 32; ts++ {
-				c.Slots = append(c.Slots, ts)
-			}
-		} else {
-			for ts := range c.Width {
-				c.Slots = append(c.Slots, ts)
-			}
+		for ts := 1; ts < c.Width; ts++ {
+			c.Slots = append(c.Slots, ts)
+		}
+		if c.Width == tdm.T1Width {
+			c.Slots = append(c.Slots, tdm.T1Width)
 		}
 	}
-	for _, s := range c.Slots {
-		if s < 0 || s >= c.Width {
-			return fmt.Errorf("cesopsn: timeslot %d outside a %d-octet frame", s, c.Width)
+	c.idx = make([]int, len(c.Slots))
+	for i, s := range c.Slots {
+		idx, ok := tdm.SlotIndex(c.Width, s)
+		if !ok {
+			return fmt.Errorf("cesopsn: no timeslot %d in a %d-octet frame", s, c.Width)
 		}
+		c.idx[i] = idx
 	}
 	if c.FramesPerPacket <= 0 {
 		c.FramesPerPacket = 8
@@ -150,8 +152,8 @@ func (r *CESoPSNReceiver) play(_ uint64, _ CW, payload []byte, _ bool) {
 	for f := range m {
 		row := r.out[f*w : (f+1)*w]
 		src := payload[f*n : (f+1)*n]
-		for i, ts := range cfg.Slots {
-			row[ts] = src[i]
+		for i, idx := range cfg.idx {
+			row[idx] = src[i]
 		}
 	}
 	if cfg.CAS && len(payload) > cfg.DataLen() {
@@ -210,8 +212,8 @@ func (p *CESoPSNPacketizer) WriteFrames(n int, slots []byte, width int, send fun
 	cfg := &p.cfg
 	for f := range n {
 		row := slots[f*width : (f+1)*width]
-		for _, ts := range cfg.Slots {
-			p.acc = append(p.acc, row[ts])
+		for _, idx := range cfg.idx {
+			p.acc = append(p.acc, row[idx])
 		}
 		p.nf++
 		p.mfPos++

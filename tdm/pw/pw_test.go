@@ -438,3 +438,18 @@ func (b byKey) Swap(i, j int) {
 	b.k[i], b.k[j] = b.k[j], b.k[i]
 	b.s[i], b.s[j] = b.s[j], b.s[i]
 }
+
+func TestCESoPSNT1SlotNumbers(t *testing.T) {
+	if _, err := NewCESoPSNPacketizer(Header{}, CESoPSNConfig{Width: tdm.T1Width, Slots: []int{0}}); err == nil {
+		t.Fatal("T1 channel 0 accepted")
+	}
+	cfg := CESoPSNConfig{Width: tdm.T1Width, Slots: []int{24}, FramesPerPacket: 1}
+	tx, _ := NewCESoPSNPacketizer(Header{}, cfg)
+	row := make([]byte, 24)
+	row[23] = 0x77
+	var pkt []byte
+	_ = tx.WriteFrames(1, row, 24, func(b []byte) error { pkt = bytes.Clone(b); return nil })
+	if len(pkt) != 5 || pkt[4] != 0x77 {
+		t.Fatalf("packet % x", pkt)
+	}
+}

@@ -175,11 +175,8 @@ func Run(ctx context.Context, in io.Reader, o Options) (*Report, error) {
 	}
 	var tw *tsWriter
 	if o.Out != nil {
-		idx := o.Timeslot
-		if width(o.Framing) == tdm.T1Width {
-			idx-- // T1 channels are numbered from 1
-		}
-		if idx < 0 || idx >= width(o.Framing) {
+		idx, ok := tdm.SlotIndex(width(o.Framing), o.Timeslot)
+		if !ok {
 			return nil, fmt.Errorf("timeslot %d does not exist in %s (E1: 0-31, T1: 1-24)", o.Timeslot, o.Framing)
 		}
 		tw = &tsWriter{ts: idx, w: bufio.NewWriterSize(o.Out, 1<<16)}
