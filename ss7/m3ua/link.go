@@ -316,18 +316,21 @@ func (a *assoc) heartbeat(ctx context.Context) {
 // msgHandler processes one received non-DATA message.
 type msgHandler func(ctx context.Context, a *assoc, c *ctrlMsg, raw []byte) error
 
+// rxState is the per-association receive scratch space.
+type rxState struct {
+	d   DataMsg
+	ind Indication
+	c   ctrlMsg
+}
+
 // readLoop reads messages until the association fails. DATA is decoded and
 // handed to h in order when dataOK allows it; everything else goes to
 // onCtrl. Malformed messages are answered with ERR and the link stays up;
 // transport errors end the loop.
 func (a *assoc) readLoop(ctx context.Context, h Handler, dataOK func() bool, onCtrl msgHandler) error {
 	buf := make([]byte, sigtran.ReadBufferSize)
-	var (
-		d   DataMsg
-		ind Indication
-		c   ctrlMsg
-	)
-	ind.Link = a.cfg.Name
+	rx := &rxState{}
+	rx.ind.Link = a.cfg.Name
 	for {
 		n, stream, err := a.conn.ReadMessage(ctx, buf)
 		if err != nil {
@@ -336,29 +339,33 @@ func (a *assoc) readLoop(ctx context.Context, h Handler, dataOK func() bool, onC
 			}
 			return err
 		}
-		msg := buf[:n]
-		hd, err := ParseHeader(msg)
-		if err != nil {
-			a.decodeErr(ctx, err, msg)
-			continue
-		}
-		a.lm.msg("in", hd.Class, hd.Type)
-		if hd.Class == ClassXFER && hd.Type == TypeDATA {
-			if !dataOK() {
-				a.sendERR(ctx, ErrCodeUnexpectedMessage, msg)
-				continue
-			}
-			a.dispatchData(ctx, h, msg, stream, &d, &ind)
-			continue
-		}
-		if err := parseCtrl(msg, hd, &c); err != nil {
-			a.decodeErr(ctx, err, msg)
-			continue
-		}
-		if err := onCtrl(ctx, a, &c, msg); err != nil {
+		if err := a.handleMsg(ctx, h, dataOK, onCtrl, buf[:n], stream, rx); err != nil {
 			return err
 		}
 	}
+}
+
+// handleMsg processes one received message; an error ends the association.
+func (a *assoc) handleMsg(ctx context.Context, h Handler, dataOK func() bool, onCtrl msgHandler, msg []byte, stream uint16, rx *rxState) error {
+	hd, err := ParseHeader(msg)
+	if err != nil {
+		a.decodeErr(ctx, err, msg)
+		return nil
+	}
+	a.lm.msg("in", hd.Class, hd.Type)
+	if hd.Class == ClassXFER && hd.Type == TypeDATA {
+		if !dataOK() {
+			a.sendERR(ctx, ErrCodeUnexpectedMessage, msg)
+			return nil
+		}
+		a.dispatchData(ctx, h, msg, stream, &rx.d, &rx.ind)
+		return nil
+	}
+	if err := parseCtrl(msg, hd, &rx.c); err != nil {
+		a.decodeErr(ctx, err, msg)
+		return nil
+	}
+	return onCtrl(ctx, a, &rx.c, msg)
 }
 
 // dispatchData decodes one DATA message (header already checked) and hands
