@@ -3,16 +3,11 @@ package rtpout
 import (
 	"bytes"
 	"errors"
-	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/pion/rtp"
 
 	"github.com/tdmtap/tdmtap/test/tsharktest"
@@ -85,44 +80,12 @@ func TestRandomInitialState(t *testing.T) {
 	}
 }
 
-// writeUDPPcap writes each payload as an Ethernet/IPv4/UDP frame from
-// 10.0.0.1:port to 10.0.0.2:port, 20 ms apart. (A tiny local builder: the
-// shared test/tsharktest/udp.go did not exist when this was written.)
-func writeUDPPcap(t *testing.T, path string, port uint16, payloads [][]byte) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for i, pl := range payloads {
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
-		udp := &layers.UDP{SrcPort: layers.UDPPort(port), DstPort: layers.UDPPort(port)}
-		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
-			t.Fatal(err)
-		}
-		sb := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, udp, gopacket.Payload(pl)); err != nil {
-			t.Fatal(err)
-		}
-		data := sb.Bytes()
-		ci := gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(i) * 20 * time.Millisecond), CaptureLength: len(data), Length: len(data)}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestTshark(t *testing.T) {
 	tsharktest.Require(t)
+	const port = 40000
 	p := NewWith(PTPCMA, 0x01020304, 100, 5000)
-	var pkts [][]byte
+	var pkts []tsharktest.UDPPacket
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
 		frame := uint64(8000 + i*ChunkOctets)
 		if i >= 3 {
@@ -132,11 +95,13 @@ func TestTshark(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pkts = append(pkts, pkt)
+		pkts = append(pkts, tsharktest.UDPPacket{SrcPort: port, DstPort: port, Data: pkt,
+			Time: base.Add(time.Duration(i) * 20 * time.Millisecond)})
 	}
 	path := filepath.Join(t.TempDir(), "rtp.pcap")
-	const port = 40000
-	writeUDPPcap(t, path, port, pkts)
+	if err := tsharktest.WriteUDPPcap(path, pkts); err != nil {
+		t.Fatal(err)
+	}
 	rows := tsharktest.Fields(t, path, []string{"-d", "udp.port==" + strconv.Itoa(port) + ",rtp"},
 		"rtp.version", "rtp.p_type", "rtp.marker", "rtp.seq", "rtp.timestamp", "rtp.ssrc", "_ws.malformed")
 	if len(rows) != 5 {
