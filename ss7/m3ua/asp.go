@@ -2,7 +2,6 @@ package m3ua
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -107,8 +106,6 @@ func (a *ASP) Run(ctx context.Context) error {
 		}
 	}
 }
-
-var errAckTimeout = errors.New("m3ua: peer did not acknowledge in time")
 
 // once runs one association to its end.
 func (a *ASP) once(ctx context.Context) (reachedActive bool, err error) {

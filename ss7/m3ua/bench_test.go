@@ -18,9 +18,9 @@ func (d *discardConn) ReadMessage(ctx context.Context, buf []byte) (int, uint16,
 	return 0, 0, ctx.Err()
 }
 func (d *discardConn) WriteMessage(context.Context, uint16, []byte) error { d.writes++; return nil }
-func (d *discardConn) Close() error                                        { return nil }
-func (d *discardConn) LocalAddr() net.Addr                                 { return &net.TCPAddr{} }
-func (d *discardConn) RemoteAddr() net.Addr                                { return &net.TCPAddr{Port: 2905} }
+func (d *discardConn) Close() error                                       { return nil }
+func (d *discardConn) LocalAddr() net.Addr                                { return &net.TCPAddr{} }
+func (d *discardConn) RemoteAddr() net.Addr                               { return &net.TCPAddr{Port: 2905} }
 
 var _ sigtran.Conn = (*discardConn)(nil)
 

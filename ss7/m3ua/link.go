@@ -203,8 +203,12 @@ func newAssoc(c sigtran.Conn, cfg *LinkConfig, lm *linkMetrics, log *slog.Logger
 	if ra := c.RemoteAddr(); ra != nil {
 		peer = ra.String()
 	}
+	out := cfg.outStreams()
+	if sc, ok := c.(sigtran.StreamCounter); ok {
+		out = sc.OutStreams()
+	}
 	return &assoc{conn: c, cfg: cfg, lm: lm, log: log.With("link", cfg.Name, "peer", peer), peer: peer,
-		out: cfg.outStreams(), wbuf: make([]byte, 0, 512)}
+		out: out, wbuf: make([]byte, 0, 512)}
 }
 
 func (a *assoc) setState(s State) {

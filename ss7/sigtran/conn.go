@@ -50,6 +50,12 @@ type Conn interface {
 	RemoteAddr() net.Addr
 }
 
+// StreamCounter is implemented by associations with several outbound
+// streams (kernel SCTP: the negotiated count). Streams are 0..OutStreams-1.
+type StreamCounter interface {
+	OutStreams() uint16
+}
+
 // Listener accepts associations.
 type Listener interface {
 	Accept(ctx context.Context) (Conn, error)

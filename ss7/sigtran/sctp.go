@@ -104,3 +104,13 @@ func ParseSCTPAddrs(addrs []string) (*sctp.SCTPAddr, error) {
 	}
 	return out, nil
 }
+
+// statusOutStreams reads sstat_outstrms from a Linux struct sctp_status
+// (assoc_id s32, state s32, rwnd u32, unackdata u16, penddata u16,
+// instrms u16, outstrms u16, ...), in host byte order.
+func statusOutStreams(b []byte) uint16 {
+	if len(b) < 20 {
+		return 0
+	}
+	return binary.NativeEndian.Uint16(b[18:20])
+}

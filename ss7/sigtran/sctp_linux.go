@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"unsafe"
 
 	"github.com/ishidawataru/sctp"
 )
@@ -73,7 +74,22 @@ func newSCTPConn(c *sctp.SCTPConn, out uint16) (*sctpConn, error) {
 		return nil, fmt.Errorf("sigtran: sctp subscribe data io events: %w", err)
 	}
 	_ = c.SetReadBuffer(4 * MaxMessageSize)
+	if n, err := negotiatedOutStreams(c); err == nil && n > 0 && n < out {
+		out = n // the peer accepted fewer inbound streams than we asked for
+	}
 	return &sctpConn{c: c, out: out}, nil
+}
+
+// negotiatedOutStreams asks the kernel (SCTP_STATUS) how many outbound
+// streams the association has.
+func negotiatedOutStreams(c *sctp.SCTPConn) (uint16, error) {
+	var st [64]uint32 // struct sctp_status is 176 bytes on Linux
+	optlen := uint32(unsafe.Sizeof(st))
+	if _, _, err := c.Getsockopt(sctp.SCTP_STATUS, uintptr(unsafe.Pointer(&st)), uintptr(unsafe.Pointer(&optlen))); err != nil {
+		return 0, err
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), int(unsafe.Sizeof(st)))
+	return statusOutStreams(b), nil
 }
 
 // DialSCTP connects to the multi-homed remote address list raddrs, bound to
@@ -173,6 +189,10 @@ func (s *sctpConn) Close() error {
 	s.once.Do(func() { s.closeErr = s.c.Close() })
 	return s.closeErr
 }
+
+// OutStreams returns the number of outbound streams of the association.
+func (s *sctpConn) OutStreams() uint16 { return s.out }
+
 func (s *sctpConn) LocalAddr() net.Addr  { return s.c.LocalAddr() }
 func (s *sctpConn) RemoteAddr() net.Addr { return s.c.RemoteAddr() }
 

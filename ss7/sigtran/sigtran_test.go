@@ -238,3 +238,15 @@ func TestSCTPWithoutKernel(t *testing.T) {
 		t.Skip("kernel SCTP present; covered by the kernel test of a later issue")
 	}
 }
+
+func TestStatusOutStreams(t *testing.T) {
+	b := make([]byte, 176)
+	binary.NativeEndian.PutUint16(b[16:], 10) // instrms
+	binary.NativeEndian.PutUint16(b[18:], 7)  // outstrms
+	if n := statusOutStreams(b); n != 7 {
+		t.Fatalf("outstrms %d", n)
+	}
+	if statusOutStreams(b[:10]) != 0 {
+		t.Fatal("short status")
+	}
+}
