@@ -94,6 +94,7 @@ type Source struct {
 	snap   Snapshot
 	frames uint64
 	alarms e1.Alarm
+	rdef   bool
 	count  int
 }
 
@@ -247,6 +248,16 @@ func (s *Source) refresh() {
 	s.snap.Deframer = st
 	s.snap.Frames = s.frames
 	s.mu.Unlock()
+	if s.PW != nil {
+		if r := s.PW.RemoteDefect.Load(); r != s.rdef {
+			if r {
+				s.log.Warn("pseudowire remote defect (R bit): the peer is losing our packets")
+			} else {
+				s.log.Info("pseudowire remote defect cleared")
+			}
+			s.rdef = r
+		}
+	}
 	if st.Alarms != s.alarms {
 		raised, cleared := st.Alarms&^s.alarms, s.alarms&^st.Alarms
 		if raised != 0 {
