@@ -132,6 +132,19 @@ func TestE1AIS(t *testing.T) {
 	}
 }
 
+func TestE1LOSAndLOF(t *testing.T) {
+	fr := e1.NewE1Framer(e1.E1Config{})
+	var b []byte
+	for f := range 3000 {
+		fr.LOS = f >= 1000 && f < 2000
+		b = fr.AppendFrame(b, e1Slots(f))
+	}
+	rep := run(t, b, Options{Framing: FramingE1})
+	if !contains(rep.Alarms, "LOS") || !contains(rep.Alarms, "LOF") || len(rep.AlarmsNow) != 0 || rep.AlignmentLosses != 1 || rep.AlarmEvents["LOS"] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
 func TestT1ESFCRC6AndT1SFYellow(t *testing.T) {
 	fr := e1.NewT1Framer(e1.T1Config{ESF: true})
 	var b []byte
