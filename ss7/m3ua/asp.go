@@ -37,6 +37,9 @@ func NewASP(cfg LinkConfig, h Handler, opt Options) (*ASP, error) {
 	}
 	cfg.defaults()
 	opt = opt.norm()
+	if h == nil {
+		h = HandlerFunc(func(context.Context, *Indication) {})
+	}
 	a := &ASP{cfg: cfg, h: h, opt: opt, lm: opt.Metrics.forLink(cfg.Name), changed: make(chan struct{})}
 	return a, nil
 }

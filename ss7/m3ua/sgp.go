@@ -50,6 +50,9 @@ func NewSGP(cfg LinkConfig, h Handler, opt Options) (*SGP, error) {
 	}
 	cfg.defaults()
 	opt = opt.norm()
+	if h == nil {
+		h = HandlerFunc(func(context.Context, *Indication) {})
+	}
 	s := &SGP{cfg: cfg, h: h, opt: opt, lm: opt.Metrics.forLink(cfg.Name),
 		peers: map[*assoc]*sgpPeer{}, as: map[uint32]uint16{}, changed: make(chan struct{})}
 	return s, nil
