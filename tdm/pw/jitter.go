@@ -27,8 +27,9 @@ type JitterConfig struct {
 	MaxSize int // largest payload in bytes
 	// FillSize is the size of a fill (lost packet / L bit without payload).
 	FillSize int
-	// MaxFill is the largest gap filled with AIS; a larger sequence jump
-	// restarts the buffer (0: 1000 packets).
+	// MaxFill is the largest gap filled with AIS; a larger sequence jump,
+	// forwards or backwards (a sender restart), restarts the buffer
+	// (0: 1000 packets). Packets up to MaxFill behind are late and dropped.
 	MaxFill int
 }
 
@@ -75,8 +76,17 @@ func (j *Jitter) Push(cw CW, payload []byte) {
 	}
 	ext := j.highest + uint64(int64(int16(cw.Seq-uint16(j.highest))))
 	if ext < j.next {
-		j.st.Late.Add(1)
-		return
+		if j.next-ext <= uint64(j.maxFill) {
+			j.st.Late.Add(1)
+			return
+		}
+		// Far behind: the sender restarted its sequence. Start again,
+		// keeping the extended numbers increasing.
+		j.Flush()
+		j.st.Resyncs.Add(1)
+		h := j.highest + 1
+		ext = h + uint64(cw.Seq-uint16(h))
+		j.next, j.highest = ext, ext
 	}
 	if ext >= j.next+uint64(j.ring) {
 		if ext-j.next > uint64(j.maxFill) {

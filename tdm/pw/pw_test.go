@@ -133,6 +133,12 @@ func TestJitterGapAndResync(t *testing.T) {
 	if st.Lost.Load() != 29 || n != 29+5 {
 		t.Fatalf("lost %d played %d", st.Lost.Load(), n)
 	}
+	j.Push(CW{Seq: 5000}, []byte{1}) // sender restarted further back: restart too
+	j.Push(CW{Seq: 5001}, []byte{1})
+	j.Push(CW{Seq: 5002}, []byte{1})
+	if st.Resyncs.Load() != 2 || n != 34+1 || st.Late.Load() != 0 {
+		t.Fatalf("backward restart: resyncs %d played %d late %d", st.Resyncs.Load(), n, st.Late.Load())
+	}
 }
 
 // Random arrival orders within the jitter window: every sequence number is
