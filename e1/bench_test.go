@@ -7,9 +7,10 @@ import (
 // benchE1 deframes one second of an E1 span (8000 frames, CRC-4 and CAS) per
 // iteration, starting bitOff bits into the stream.
 func benchE1(b *testing.B, cfg E1Config, bitOff int) {
-	_, stream, _ := e1Stream(b, cfg, 8000+16, 3)
-	stream = shiftBits(stream, bitOff)
-	stream = stream[:8000*32]
+	_, stream, _ := e1Stream(b, cfg, 8000, 3)
+	// Rotate the bits so that the stream repeats seamlessly, off by bitOff.
+	bs := unpack(stream)
+	stream = pack(append(bs[bitOff:], bs[:bitOff]...))
 	var sink byte
 	d := NewE1Deframer(cfg, func(fn uint64, slots []byte) { sink ^= slots[5] })
 	d.Write(stream)
@@ -20,7 +21,7 @@ func benchE1(b *testing.B, cfg E1Config, bitOff int) {
 		d.Write(stream)
 	}
 	b.StopTimer()
-	if d.Stats().Frames < uint64(b.N)*7990 {
+	if st := d.Stats(); st.Frames < uint64(b.N)*7990 || st.AlignmentLosses > 0 || st.Slips > 0 {
 		b.Fatalf("frames %d for %d iterations: %+v", d.Stats().Frames, b.N, d.Stats())
 	}
 	bytesPerSec := float64(len(stream)) * float64(b.N) / b.Elapsed().Seconds()
@@ -32,6 +33,48 @@ func BenchmarkE1Deframe(b *testing.B) {
 	b.Run("crc4-cas-octet-aligned", func(b *testing.B) { benchE1(b, E1Config{CRC4: true, CAS: true}, 0) })
 	b.Run("crc4-cas-bit-offset-3", func(b *testing.B) { benchE1(b, E1Config{CRC4: true, CAS: true}, 3) })
 	b.Run("plain-octet-aligned", func(b *testing.B) { benchE1(b, E1Config{}, 0) })
+	b.Run("512-spans-satop-256B", benchE1ManySpans)
+}
+
+// benchE1ManySpans is closer to the gateway: 512 spans (CRC-4 and CAS), each
+// fed 256-octet SAToP payloads (1 ms) in turn, so per-span state does not
+// stay in the L1 cache.
+func benchE1ManySpans(b *testing.B) {
+	const spans, pkt = 512, 256
+	cfg := E1Config{CRC4: true, CAS: true}
+	_, stream, _ := e1Stream(b, cfg, 8000, 3)
+	var sink byte
+	h := func(fn uint64, slots []byte) { sink ^= slots[5] }
+	ds := make([]*E1Deframer, spans)
+	offs := make([]int, spans)
+	for i := range ds {
+		ds[i] = NewE1Deframer(cfg, h)
+		offs[i] = (i * 7 * pkt) % len(stream)
+		ds[i].Write(stream[offs[i] : offs[i]+pkt])
+		offs[i] += pkt
+	}
+	b.SetBytes(spans * pkt)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for i, d := range ds {
+			if offs[i] == len(stream) {
+				offs[i] = 0
+			}
+			d.Write(stream[offs[i] : offs[i]+pkt])
+			offs[i] += pkt
+		}
+	}
+	b.StopTimer()
+	for _, d := range ds {
+		st := d.Stats()
+		if st.AlignmentLosses > 0 || st.CRCErrors > st.CRCBlocks/100+1 || st.Frames > 100 && (!st.InFrame || !st.InMultiframe || !st.InCASMultiframe) {
+			b.Fatalf("span lost alignment: %+v", st)
+		}
+	}
+	bytesPerSec := float64(spans*pkt) * float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(bytesPerSec/(E1BitRate/8), "e1-spans-realtime")
+	_ = sink
 }
 
 func BenchmarkT1Deframe(b *testing.B) {
@@ -42,7 +85,7 @@ func BenchmarkT1Deframe(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			cfg := T1Config{ESF: esf, RobbedBit: true}
-			_, stream, _ := t1Stream(b, cfg, 8000, 3)
+			_, stream, _ := t1Stream(b, cfg, 8016, 3) // whole superframes: repeats seamlessly
 			var sink byte
 			d := NewT1Deframer(cfg, func(fn uint64, slots []byte) { sink ^= slots[5] })
 			d.Write(stream)
@@ -53,7 +96,7 @@ func BenchmarkT1Deframe(b *testing.B) {
 				d.Write(stream)
 			}
 			b.StopTimer()
-			if d.Stats().Frames < uint64(b.N)*7990 {
+			if st := d.Stats(); st.Frames < uint64(b.N)*7990 || st.AlignmentLosses > 0 || st.Slips > 0 {
 				b.Fatalf("frames %d: %+v", d.Stats().Frames, d.Stats())
 			}
 			bytesPerSec := float64(len(stream)) * float64(b.N) / b.Elapsed().Seconds()

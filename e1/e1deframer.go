@@ -205,7 +205,7 @@ func (d *E1Deframer) frame() bool {
 		if b.n-i < E1Timeslots+1 {
 			return false
 		}
-		shiftCopy(d.scratch[:], b.buf[i:i+E1Timeslots+1], s)
+		shift32(&d.scratch, b.buf[i:i+E1Timeslots+1], s)
 		slots = d.scratch[:]
 	}
 	start := b.abs(p)

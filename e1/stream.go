@@ -68,9 +68,21 @@ const (
 func (m *lineMonitor) scan(p []byte, st *Stats) {
 	for len(p) > 0 {
 		if m.nb == 0 && len(p) >= monBlock {
-			ones := 0
+			// Only small counts matter: ones 0 or < losClearOnes, zeros
+			// ≤ 2. The AND and OR of the words bound them cheaply.
+			and, or := ^uint64(0), uint64(0)
 			for i := 0; i < monBlock; i += 8 {
-				ones += bits.OnesCount64(binary.LittleEndian.Uint64(p[i:]))
+				w := binary.LittleEndian.Uint64(p[i:])
+				and &= w
+				or |= w
+			}
+			var ones int
+			if bits.OnesCount64(^and) >= 3 && bits.OnesCount64(or) >= losClearOnes {
+				ones = monBlock*8/2 // any count with ≥ 3 zeros and ≥ losClearOnes ones
+			} else {
+				for i := 0; i < monBlock; i += 8 {
+					ones += bits.OnesCount64(binary.LittleEndian.Uint64(p[i:]))
+				}
 			}
 			m.block(ones, st)
 			p = p[monBlock:]

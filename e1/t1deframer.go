@@ -252,7 +252,7 @@ func (d *T1Deframer) frame() bool {
 	if b.n-i < need {
 		return false
 	}
-	shiftCopy(d.scratch[:], b.buf[i:i+need], s)
+	shift24(&d.scratch, b.buf[i:i+need], s)
 	slots := d.scratch[:]
 	fb := bitAt(b.buf[:], p)
 	start := b.abs(p)
