@@ -78,7 +78,7 @@ func (m *lineMonitor) scan(p []byte, st *Stats) {
 			}
 			var ones int
 			if bits.OnesCount64(^and) >= 3 && bits.OnesCount64(or) >= losClearOnes {
-				ones = monBlock*8/2 // any count with ≥ 3 zeros and ≥ losClearOnes ones
+				ones = monBlock * 8 / 2 // any count with ≥ 3 zeros and ≥ losClearOnes ones
 			} else {
 				for i := 0; i < monBlock; i += 8 {
 					ones += bits.OnesCount64(binary.LittleEndian.Uint64(p[i:]))
