@@ -1,0 +1,298 @@
+package switchsim
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tdmtap/tdmtap/e1"
+	"github.com/tdmtap/tdmtap/tdm/pw"
+)
+
+// batchFrames is how many frames are generated at a time (1 ms).
+const batchFrames = 8
+
+// Idle codes.
+const (
+	IdleALaw = 0xD5
+	IdleULaw = 0xFF
+)
+
+// SlotIndex is the octet index of bearer timeslot ts in a span frame as the
+// e1 deframers deliver it: E1 ts (TS0..TS31 = index 0..31), T1 channel
+// ts 1..24 = index 0..23.
+func SlotIndex(t1 bool, ts int) int {
+	if t1 {
+		return ts - 1
+	}
+	return ts
+}
+
+type spanGen struct {
+	s      Span
+	t1     bool
+	width  int
+	idle   byte
+	e1f    *e1.E1Framer
+	t1f    *e1.T1Framer
+	satop  *pw.SAToPPacketizer
+	ces    *pw.CESoPSNPacketizer
+	conn   *net.UDPConn
+	chans  [32]*chanState
+	slots  []byte // batchFrames × width
+	bits   []byte
+	frames uint64
+	pkts   uint64
+	errs   uint64
+	send   func([]byte) error
+}
+
+type chanState struct {
+	seed uint64
+	bt   *BearerTruth
+}
+
+type bearerCmd struct {
+	span  int
+	idx   int
+	start bool
+	seed  uint64
+	bt    *BearerTruth
+	done  chan struct{}
+}
+
+// bearer generates all spans on one frame clock.
+type bearer struct {
+	spans   []*spanGen
+	byName  map[string]int
+	speed   float64
+	mu      sync.Mutex
+	pending []bearerCmd
+	frame   uint64 // next frame (generator goroutine; read under mu)
+	carried uint64
+	stopped bool
+}
+
+func newBearer(spans []Span, speed float64, seed int64) (*bearer, error) {
+	b := &bearer{byName: map[string]int{}, speed: speed}
+	for i, s := range spans {
+		g := &spanGen{s: s, t1: s.Framing.T1()}
+		if g.t1 {
+			g.width, g.idle = e1.T1Channels, IdleULaw
+			g.t1f = e1.NewT1Framer(e1.T1Config{ESF: s.Framing == "t1-esf"})
+		} else {
+			g.width, g.idle = e1.E1Timeslots, IdleALaw
+			g.e1f = e1.NewE1Framer(e1.E1Config{CRC4: s.Framing == "e1-crc4"})
+		}
+		g.slots = make([]byte, batchFrames*g.width)
+		g.bits = make([]byte, 0, batchFrames*e1.E1Timeslots+8)
+		h := pw.Header{RTP: s.RTP, PT: 96, SSRC: uint32(mix64(uint64(seed)+uint64(i)+1) >> 32)}
+		switch s.Kind {
+		case CESoPSN:
+			ts := s.Timeslots
+			if len(ts) == 0 {
+				for t := 1; t <= s.Framing.MaxTimeslot(); t++ {
+					ts = append(ts, t)
+				}
+			}
+			idx := make([]int, len(ts))
+			for j, t := range ts {
+				idx[j] = SlotIndex(g.t1, t)
+			}
+			fpp := batchFrames
+			if s.Payload > 0 {
+				fpp = s.Payload / len(ts)
+			}
+			p, err := pw.NewCESoPSNPacketizer(h, pw.CESoPSNConfig{Width: g.width, Slots: idx, FramesPerPacket: fpp})
+			if err != nil {
+				return nil, fmt.Errorf("switchsim: span %s: %w", s.Name, err)
+			}
+			g.ces = p
+		default:
+			pl := s.Payload
+			if pl <= 0 {
+				pl = pw.SAToPE1Payload
+				if g.t1 {
+					pl = pw.SAToPT1Payload
+				}
+			}
+			g.satop = pw.NewSAToPPacketizer(h, pl)
+			if g.t1 {
+				g.satop.FrameBits = e1.T1FrameBits
+			}
+		}
+		raddr, err := net.ResolveUDPAddr("udp", s.Dest)
+		if err != nil {
+			return nil, fmt.Errorf("switchsim: span %s: %w", s.Name, err)
+		}
+		conn, err := net.DialUDP("udp", nil, raddr)
+		if err != nil {
+			return nil, fmt.Errorf("switchsim: span %s: %w", s.Name, err)
+		}
+		_ = conn.SetWriteBuffer(1 << 20)
+		g.conn = conn
+		g.send = func(pkt []byte) error {
+			g.pkts++
+			if _, err := g.conn.Write(pkt); err != nil {
+				g.errs++ // nobody listening yet, or a full buffer: the frame clock goes on
+			}
+			return nil
+		}
+		b.byName[s.Name] = i
+		b.spans = append(b.spans, g)
+	}
+	return b, nil
+}
+
+// start begins the pattern of bt on its span and timeslot at the next batch.
+func (b *bearer) start(bt *BearerTruth) {
+	b.cmd(bt, true)
+}
+
+// stop ends it; it returns once the stop took effect (so bt is final).
+func (b *bearer) stop(bt *BearerTruth) {
+	b.cmd(bt, false)
+}
+
+func (b *bearer) cmd(bt *BearerTruth, start bool) {
+	if bt.Span == "" {
+		return
+	}
+	i, ok := b.byName[bt.Span]
+	if !ok {
+		return
+	}
+	c := bearerCmd{span: i, idx: SlotIndex(b.spans[i].t1, bt.Timeslot), start: start, seed: bt.Seed, bt: bt}
+	if !start {
+		c.done = make(chan struct{})
+	}
+	b.mu.Lock()
+	if b.stopped {
+		b.mu.Unlock()
+		return
+	}
+	b.pending = append(b.pending, c)
+	b.mu.Unlock()
+	if c.done != nil {
+		<-c.done
+	}
+}
+
+func (b *bearer) apply() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.pending {
+		g := b.spans[c.span]
+		if c.idx < 0 || c.idx >= g.width {
+			continue
+		}
+		if c.start {
+			g.chans[c.idx] = &chanState{seed: c.seed, bt: c.bt}
+			c.bt.Carried, c.bt.FirstFrame = true, b.frame
+			continue
+		}
+		if cs := g.chans[c.idx]; cs != nil && cs.bt == c.bt {
+			g.chans[c.idx] = nil
+			if b.frame == 0 || b.frame-1 < c.bt.FirstFrame {
+				c.bt.Carried = false
+			} else {
+				c.bt.LastFrame = b.frame - 1
+				b.carried += c.bt.LastFrame - c.bt.FirstFrame + 1
+			}
+		}
+		close(c.done)
+	}
+	b.pending = b.pending[:0]
+}
+
+// batch generates and sends frames b.frame .. b.frame+7 on every span.
+func (b *bearer) batch() {
+	b.apply()
+	for _, g := range b.spans {
+		for i := range g.slots {
+			g.slots[i] = g.idle
+		}
+		for idx, cs := range g.chans {
+			if cs == nil {
+				continue
+			}
+			for f := 0; f < batchFrames; f++ {
+				g.slots[f*g.width+idx] = PatternOctet(cs.seed, b.frame+uint64(f))
+			}
+		}
+		if g.ces != nil {
+			_ = g.ces.WriteFrames(batchFrames, g.slots, g.width, g.send)
+		} else {
+			g.bits = g.bits[:0]
+			for f := 0; f < batchFrames; f++ {
+				row := g.slots[f*g.width : (f+1)*g.width]
+				if g.t1f != nil {
+					g.bits = g.t1f.AppendFrame(g.bits, row)
+				} else {
+					g.bits = g.e1f.AppendFrame(g.bits, row)
+				}
+			}
+			_ = g.satop.Write(g.bits, g.send)
+		}
+		g.frames += batchFrames
+	}
+	b.mu.Lock()
+	b.frame += batchFrames
+	b.mu.Unlock()
+}
+
+// run paces the frames at 8000/s × speed until ctx ends; then it stops
+// every channel still carrying a pattern and closes the sockets.
+func (b *bearer) run(ctx context.Context) {
+	t0 := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	var sent uint64
+	for {
+		select {
+		case <-ctx.Done():
+			b.finish()
+			return
+		case <-tick.C:
+		}
+		b.apply() // stops take effect promptly even between batches
+		due := uint64(time.Since(t0).Seconds() * 8000 * b.speed)
+		due -= due % batchFrames
+		// Catch up at most 100 ms at a time so a stall does not freeze stops.
+		for n := 0; sent < due && n < 100; n++ {
+			b.batch()
+			sent += batchFrames
+		}
+	}
+}
+
+func (b *bearer) finish() {
+	b.mu.Lock()
+	b.stopped = true
+	b.mu.Unlock()
+	b.apply()
+	for _, g := range b.spans {
+		for idx, cs := range g.chans {
+			if cs != nil {
+				if b.frame > cs.bt.FirstFrame {
+					cs.bt.LastFrame = b.frame - 1
+					b.carried += cs.bt.LastFrame - cs.bt.FirstFrame + 1
+				} else {
+					cs.bt.Carried = false
+				}
+				g.chans[idx] = nil
+			}
+		}
+		_ = g.conn.Close()
+	}
+}
+
+func (b *bearer) truth() []SpanTruth {
+	out := make([]SpanTruth, 0, len(b.spans))
+	for _, g := range b.spans {
+		out = append(out, SpanTruth{Name: g.s.Name, Dest: g.s.Dest, Framing: string(g.s.Framing), Kind: string(g.s.Kind), Frames: g.frames, Packets: g.pkts})
+	}
+	return out
+}
