@@ -504,3 +504,53 @@ func TestAlarmNames(t *testing.T) {
 		t.Fatal(string(b))
 	}
 }
+
+// TestLostPacketsFilledWithOnes: a pseudowire source fills lost packets with
+// all ones; the deframer loses alignment, finds it again at the same
+// position, and the frame numbers keep counting the span's frames.
+func TestLostPacketsFilledWithOnes(t *testing.T) {
+	t.Run("e1", func(t *testing.T) {
+		cfg := E1Config{CRC4: true, CAS: true}
+		payload, stream, _ := e1Stream(t, cfg, 2000, 40)
+		for i := 1000 * 32; i < 1016*32; i++ { // two 256-octet SAToP packets
+			stream[i] = 0xff
+		}
+		c := newCollector(t, E1Timeslots)
+		d := NewE1Deframer(cfg, c.handle)
+		chunked(d, stream, 1)
+		st := d.Stats()
+		if st.AlignmentLosses != 1 || st.Slips != 0 || !st.InFrame || !st.InMultiframe || st.LastFrameAlignedAt.Frame != 1016 {
+			t.Fatalf("%+v", st)
+		}
+		for _, fn := range c.order {
+			if (fn < 1000 || fn >= 1016) && !e1Equal(cfg, c.frames[fn], payload[fn]) {
+				t.Fatalf("frame %d differs", fn)
+			}
+		}
+		if len(c.order) < 2000-16-2 {
+			t.Fatalf("%d frames", len(c.order))
+		}
+	})
+	t.Run("t1-esf", func(t *testing.T) {
+		cfg := T1Config{ESF: true}
+		payload, stream, _ := t1Stream(t, cfg, 2400, 41)
+		for i := 193 * 100; i < 193*104; i++ { // four 193-octet packets (8 frames each): 8 FPS bits
+			stream[i] = 0xff
+		}
+		c := newCollector(t, T1Channels)
+		d := NewT1Deframer(cfg, c.handle)
+		chunked(d, stream, 2)
+		st := d.Stats()
+		if st.AlignmentLosses != 1 || st.Slips != 0 || !st.InFrame {
+			t.Fatalf("%+v", st)
+		}
+		for _, fn := range c.order {
+			if (fn < 800 || fn >= 832) && string(c.frames[fn]) != string(payload[fn]) {
+				t.Fatalf("frame %d differs", fn)
+			}
+		}
+		if st.LastFrameAlignedAt.Frame < 832 || st.LastFrameAlignedAt.Frame > 832+24 {
+			t.Fatalf("realigned late: %+v", st.LastFrameAlignedAt)
+		}
+	})
+}

@@ -56,7 +56,9 @@ type T1Config struct {
 // (E1: 256 bits, T1: 193 bits), counting frames that were not delivered
 // (during loss of alignment) too, strictly increasing. slots holds the
 // frame's timeslot octets (E1: 32 octets including TS0 and TS16; T1: 24
-// channel octets, F bit excluded). slots is only valid during the call.
+// channel octets, F bit excluded). slots is only valid during the call
+// (it may alias the deframer's input buffer); the handler must not call the
+// deframer's Write.
 type FrameHandler func(frame uint64, slots []byte)
 
 // Position tells where in the input stream something happened.
