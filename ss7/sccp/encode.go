@@ -26,8 +26,9 @@ func nibble(c byte) byte {
 }
 
 // AppendAddress appends the party address value (length octet first). The
-// address indicator is built from a's flags; for GTI 1/3/4 (ITU) and 1
-// (ANSI) the odd/even information is derived from the digit count.
+// address indicator is built from a's flags (with ansi, the national bit is
+// always set: T1.112 format); for GTI 1/3/4 (ITU) and 1 (ANSI) the odd/even
+// information is derived from the digit count.
 func AppendAddress(dst []byte, a *Address, ansi bool) []byte {
 	lenAt := len(dst)
 	dst = append(dst, 0)
@@ -35,8 +36,8 @@ func AppendAddress(dst []byte, a *Address, ansi bool) []byte {
 	if a.RouteOnSSN {
 		ai |= 0x40
 	}
-	if a.National {
-		ai |= 0x80
+	if a.National || ansi {
+		ai |= 0x80 // ANSI: national address (T1.112 format)
 	}
 	if ansi {
 		if a.HasSSN {

@@ -246,6 +246,12 @@ func parseAddress(v []byte, ansi bool, a *Address) error {
 	a.National = ai&0x80 != 0
 	a.GTI = (ai >> 2) & 0x0f
 	off := 1
+	// T1.112: bit 8 set means a national (ANSI-format) address; an address
+	// with it clear is coded to the international (ITU) standard, as
+	// Wireshark also reads it.
+	if ansi && !a.National {
+		ansi = false
+	}
 	if ansi {
 		// T1.112: bit 1 SSN, bit 2 PC; SSN precedes the 3-octet PC
 		// (member, cluster, network).
@@ -284,7 +290,7 @@ func parseAddress(v []byte, ansi bool, a *Address) error {
 	return a.parseGT(v[off:], ansi)
 }
 
-func (a *Address) parseGT(g []byte, ansi bool) error {
+func (a *Address) parseGT(g []byte, ansi bool) error { // ansi: T1.112 GT layout
 	if a.GTI == 0 {
 		return nil
 	}

@@ -220,7 +220,7 @@ func TestANSIAddress(t *testing.T) {
 	cg.SetDigits("212")
 	b := AppendUDT(nil, 0, false, cd, cg, []byte{1}, true)
 	// wire form: SSN before a 3-octet PC, indicator bit 2 = PC
-	if b[6] != 0x0b || b[7] != 254 || b[8] != 3 || b[9] != 2 || b[10] != 1 {
+	if b[6] != 0x8b || b[7] != 254 || b[8] != 3 || b[9] != 2 || b[10] != 1 {
 		t.Errorf("ANSI address wire form % x", b[5:12])
 	}
 	d := Decoder{ANSI: true}
@@ -299,5 +299,20 @@ func TestXUDTShortCreditNotHandedToLibrary(t *testing.T) {
 	var m Message
 	if err := d.Decode(b, &m); err != nil || m.By != "tdmtap" || m.Type != XUDT {
 		t.Errorf("%v %s by %s", err, m.String(), m.By)
+	}
+}
+
+// In an ANSI network an address with the national indicator clear is coded
+// to the international (ITU) standard.
+func TestANSIDecoderInternationalAddress(t *testing.T) {
+	itu := gtAddr(0x1234, 8, "4917")
+	b := AppendUDT(nil, 0, false, itu, itu, []byte{1}, false)
+	d := Decoder{ANSI: true}
+	var m Message
+	if err := d.Decode(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if a := m.Called; a.National || a.PC != 0x1234 || a.SSN != 8 || a.GTI != 4 || string(a.Digits()) != "4917" {
+		t.Errorf("international address in ANSI mode: %s", a.String())
 	}
 }

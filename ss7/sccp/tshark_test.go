@@ -90,3 +90,53 @@ func opt(ok bool, v uint32) string {
 	}
 	return strconv.FormatUint(uint64(v), 10)
 }
+
+// TestTsharkAgreesANSI checks the T1.112 address format (SSN before a
+// 3-octet point code; GTI 2 = TT only, GTI 1 = TT+NP/ES) against tshark
+// with the ANSI MTP3 standard selected.
+func TestTsharkAgreesANSI(t *testing.T) {
+	tsharktest.Require(t)
+	cd := &Address{HasSSN: true, SSN: 254, HasPC: true, PC: 0x0a0b0c, GTI: 2, TT: 9}
+	cd.SetDigits("2125551234")
+	cg := &Address{HasSSN: true, SSN: 11, HasPC: true, PC: 0x010203, RouteOnSSN: true}
+	msg := AppendUDT(nil, 0, false, cd, cg, []byte{1, 2, 3}, true)
+	d := m3ua.DataMsg{PD: m3ua.ProtocolData{OPC: 0x010203, DPC: 0x0a0b0c, SI: 3, NI: 2, Payload: msg}}
+	b, err := m3ua.AppendData(nil, m3ua.FormRFC, m3ua.LabelITU, &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sccp-ansi.pcap")
+	if err := tsharktest.WriteSCTPPcap(path, []tsharktest.SCTPPacket{{PPID: 3, Data: b}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := tsharktest.Fields(t, path, []string{"-o", "mtp3.standard:ANSI"},
+		"sccp.called.ssn", "sccp.called.network", "sccp.called.cluster", "sccp.called.member", "sccp.called.tt", "sccp.called.digits",
+		"sccp.calling.ssn", "sccp.calling.network", "sccp.calling.cluster", "sccp.calling.member", "sccp.calling.ri")
+	if len(rows) != 1 {
+		t.Fatalf("rows %v", rows)
+	}
+	dec := Decoder{ANSI: true}
+	var m Message
+	if err := dec.Decode(msg, &m); err != nil {
+		t.Fatal(err)
+	}
+	pcParts := func(pc uint32) []string {
+		return []string{strconv.Itoa(int(pc >> 16 & 0xff)), strconv.Itoa(int(pc >> 8 & 0xff)), strconv.Itoa(int(pc & 0xff))}
+	}
+	ours := []string{strconv.Itoa(int(m.Called.SSN))}
+	ours = append(ours, pcParts(m.Called.PC)...)
+	ours = append(ours, strconv.Itoa(int(m.Called.TT)), string(m.Called.Digits()), strconv.Itoa(int(m.Calling.SSN)))
+	ours = append(ours, pcParts(m.Calling.PC)...)
+	ours = append(ours, "1")
+	if !m.Called.National || !m.Calling.National {
+		t.Error("ANSI addresses must carry the national indicator")
+	}
+	for j, v := range rows[0] {
+		if x, err := strconv.ParseUint(v, 0, 32); err == nil && len(v) > 2 && v[:2] == "0x" {
+			v = strconv.FormatUint(x, 10)
+		}
+		if v != ours[j] {
+			t.Errorf("field %d: ours %q, tshark %q (row %v)", j, ours[j], v, rows[0])
+		}
+	}
+}
