@@ -3,7 +3,9 @@ package m3ua
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tdmtap/tdmtap/ss7/sigtran"
@@ -118,6 +120,9 @@ func (a *ASP) once(ctx context.Context) (reachedActive bool, err error) {
 		return false, err
 	}
 	as := newAssoc(conn, &a.cfg, a.lm, a.opt.Logger)
+	// The ASP's gauge is keyed by the configured peer (stable across
+	// reconnects, so "down" stays visible).
+	as.peer = strings.Join(a.cfg.RemoteAddrs, ",")
 	a.mu.Lock()
 	a.cur = as
 	a.mu.Unlock()
@@ -139,7 +144,6 @@ func (a *ASP) once(ctx context.Context) (reachedActive bool, err error) {
 		}
 		a.mu.Unlock()
 		a.setState(as, StateDown)
-		as.lm.dropPeer(as.peer)
 	}()
 
 	if err := as.send(actx, EncodeASPUP(a.cfg.ASPIdentifier, a.cfg.HasASPID)); err != nil {
@@ -147,8 +151,9 @@ func (a *ASP) once(ctx context.Context) (reachedActive bool, err error) {
 	}
 	// Acknowledgement supervision: the association must reach ASP-ACTIVE
 	// within AckTimeout of each step, else it is dropped and redialled.
+	var reached atomic.Bool // ASP-ACTIVE reached once: supervision over
 	ackTimer := time.AfterFunc(a.cfg.AckTimeout, func() {
-		if as.State() != StateActive {
+		if !reached.Load() {
 			as.log.Warn("m3ua ASP: no ASPUP-ACK/ASPAC-ACK in time; closing", "timeout", a.cfg.AckTimeout)
 			as.lm.err("ack_timeout")
 			conn.Close()
@@ -182,6 +187,7 @@ func (a *ASP) once(ctx context.Context) (reachedActive bool, err error) {
 				return nil
 			}
 			active = true
+			reached.Store(true)
 			a.setState(as, StateActive)
 		case c.h.Class == ClassASPTM && c.h.Type == TypeASPIAACK:
 			if as.State() == StateActive {

@@ -12,7 +12,9 @@ import (
 
 func TestDeactivateActivate(t *testing.T) {
 	sgp, addr := newSGP(t, LinkConfig{RoutingContexts: []uint32{3}}, newCollector(), Options{})
-	asp := newASP(t, LinkConfig{RoutingContexts: []uint32{3}}, addr, newCollector(), Options{})
+	// A short ack supervision must not tear down a deliberately inactive
+	// association.
+	asp := newASP(t, LinkConfig{RoutingContexts: []uint32{3}, AckTimeout: 30 * time.Millisecond}, addr, newCollector(), Options{})
 	run(t, sgp)
 	run(t, asp)
 	ctx := waitCtx(t)
@@ -33,6 +35,10 @@ func TestDeactivateActivate(t *testing.T) {
 	}
 	if err := sgp.SendData(ctx, 3, samplePD()); err == nil {
 		t.Fatal("SGP sent DATA to an inactive AS")
+	}
+	time.Sleep(60 * time.Millisecond) // past AckTimeout: the association must survive
+	if asp.State() != StateInactive {
+		t.Fatalf("state %s after ack supervision time", asp.State())
 	}
 	if err := asp.Activate(ctx); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -215,25 +216,25 @@ func (s *SGP) onCtrl(ctx context.Context, as *assoc, c *ctrlMsg, raw []byte) err
 	}
 	switch {
 	case c.h.Class == ClassASPSM && c.h.Type == TypeASPUP:
-		s.mu.Lock()
-		p.up = true
-		clear(p.active)
-		s.mu.Unlock()
+		notes := s.change(func() {
+			p.up = true
+			clear(p.active)
+		})
 		as.setState(StateInactive)
 		if err := as.send(ctx, EncodeASPUPACK()); err != nil {
 			return err
 		}
-		s.update(ctx)
+		s.notify(ctx, notes)
 	case c.h.Class == ClassASPSM && c.h.Type == TypeASPDN:
-		s.mu.Lock()
-		p.up = false
-		clear(p.active)
-		s.mu.Unlock()
+		notes := s.change(func() {
+			p.up = false
+			clear(p.active)
+		})
 		as.setState(StateConnecting)
 		if err := as.send(ctx, EncodeASPDNACK()); err != nil {
 			return err
 		}
-		s.update(ctx)
+		s.notify(ctx, notes)
 	case c.h.Class == ClassASPTM && c.h.Type == TypeASPAC:
 		return s.aspac(ctx, as, p, c, raw)
 	case c.h.Class == ClassASPTM && c.h.Type == TypeASPIA:
@@ -246,19 +247,20 @@ func (s *SGP) onCtrl(ctx context.Context, as *assoc, c *ctrlMsg, raw []byte) err
 			as.sendERR(ctx, ErrCodeInvalidRoutingContext, raw)
 			return nil
 		}
-		s.mu.Lock()
-		for _, rc := range rcs {
-			delete(p.active, rc)
-		}
-		still := len(p.active) > 0
-		s.mu.Unlock()
+		var still bool
+		notes := s.change(func() {
+			for _, rc := range rcs {
+				delete(p.active, rc)
+			}
+			still = len(p.active) > 0
+		})
 		if !still {
 			as.setState(StateInactive)
 		}
 		if err := as.send(ctx, EncodeASPIAACK(c.routingContexts())); err != nil {
 			return err
 		}
-		s.update(ctx)
+		s.notify(ctx, notes)
 	case c.h.Class == ClassSSNM && c.h.Type == TypeDAUD:
 		s.daud(ctx, as, c)
 	case c.h.Class == ClassMGMT && c.h.Type == TypeNTFY,
@@ -322,6 +324,7 @@ func (s *SGP) aspac(ctx context.Context, as *assoc, p *sgpPeer, c *ctrlMsg, raw 
 		return nil
 	}
 	var displaced []*assoc
+	var still []bool
 	s.mu.Lock()
 	s.activations++
 	p.order = s.activations
@@ -332,11 +335,18 @@ func (s *SGP) aspac(ctx context.Context, as *assoc, p *sgpPeer, c *ctrlMsg, raw 
 			for a2, p2 := range s.peers {
 				if p2 != p && p2.active[rc] {
 					delete(p2.active, rc)
-					displaced = append(displaced, a2)
+					if !slices.Contains(displaced, a2) {
+						displaced = append(displaced, a2)
+					}
 				}
 			}
 		}
 	}
+	for _, a2 := range displaced {
+		still = append(still, len(s.peers[a2].active) > 0)
+	}
+	notes := s.recomputeLocked()
+	s.signalLocked()
 	s.mu.Unlock()
 	as.setState(StateActive)
 	var tmtOut uint32
@@ -346,26 +356,26 @@ func (s *SGP) aspac(ctx context.Context, as *assoc, p *sgpPeer, c *ctrlMsg, raw 
 	if err := as.send(ctx, EncodeASPACACK(tmtOut, c.routingContexts())); err != nil {
 		return err
 	}
-	for _, a2 := range displaced {
-		s.mu.Lock()
-		p2 := s.peers[a2]
-		none := p2 != nil && len(p2.active) == 0
-		s.mu.Unlock()
-		if none {
+	for i, a2 := range displaced {
+		if !still[i] {
 			a2.setState(StateInactive)
 		}
 		_ = a2.send(ctx, EncodeNTFY(StatusOther, OtherAlternateASPActive, nil))
 	}
-	s.update(ctx)
+	s.notify(ctx, notes)
 	return nil
 }
 
-func (s *SGP) update(ctx context.Context) {
+// change applies f to the peers under the lock, recomputes the AS states
+// in the same critical section (so State and ASState agree at all times)
+// and returns the NTFYs to send once the procedure's ack is out.
+func (s *SGP) change(f func()) []asNote {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 	notes := s.recomputeLocked()
 	s.signalLocked()
-	s.mu.Unlock()
-	s.notify(ctx, notes)
+	return notes
 }
 
 func (s *SGP) daud(ctx context.Context, as *assoc, c *ctrlMsg) {
