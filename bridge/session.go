@@ -1,0 +1,526 @@
+package bridge
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tdmtap/tdmtap/bridge/rtpout"
+	"github.com/tdmtap/tdmtap/bridge/warrant"
+	"github.com/tdmtap/tdmtap/config"
+	"github.com/tdmtap/tdmtap/hi/hi2"
+	"github.com/tdmtap/tdmtap/hi/hi3"
+	"github.com/tdmtap/tdmtap/hi/psdu"
+	"github.com/tdmtap/tdmtap/ss7/call"
+	"github.com/tdmtap/tdmtap/ss7/isup"
+)
+
+// CC link identifiers and iPMMCC stream identifiers of the two directions:
+// each direction of the circuit is its own CC link (pstnIsdnCC cCLinkID,
+// supplementary information) and its own RTP stream.
+const (
+	LinkFromTarget = 1
+	LinkToTarget   = 2
+)
+
+var streamIDs = [2]string{"1", "2"}
+
+// Reasons an intercept ends (audit records).
+const (
+	ReasonRelease        = "release"
+	ReasonCallEnded      = "call-ended" // RLC, reset, supervision timer, dual seizure, blocking
+	ReasonWarrantExpired = "warrant-expired"
+)
+
+// session is one intercept: one call under one warrant.
+type session struct {
+	b      *Bridge
+	w      *warrant.Warrant // snapshot taken at start; reloads do not change it
+	cin    uint32
+	dir    hi2.Direction
+	dests  []string
+	ccFmt  []config.CCFormat // per dest
+	ipmm   bool              // some destination takes iPMMCC
+	pstn   bool              // some destination takes pstnIsdnCC
+	circ   call.CircuitKey
+	origPC uint32
+
+	mu        sync.Mutex
+	hdr       psdu.Header
+	iri       hi2.IRI
+	buf       []byte // IRI PDU
+	nb        []byte // number scratch
+	skip      bool   // the event that began the session is not also a CONTINUE
+	ended     bool
+	tried     bool // content start attempted
+	contentOn bool
+	alertedAt time.Time
+	answerAt  time.Time
+	dirs      [2]*ccDir
+	cancels   [2]func()
+}
+
+// ccDir is one direction of content (index = payloadDirection).
+type ccDir struct {
+	s       *session
+	pd      uint8
+	bearer  config.Bearer
+	pkt     *rtpout.Packetizer
+	rtp     [rtpout.PacketLen]byte
+	bufI    []byte // iPMMCC PDU
+	bufP    []byte // pstnIsdnCC PDU
+	cc      hi3.CC
+	media   hi2.MediaInfo
+	started bool // first chunk seen (media info sent, time anchored)
+	anchorT time.Time
+	anchorF uint64
+}
+
+func (b *Bridge) newSession(e *call.Event, mt *warrant.Match) *session {
+	w := mt.Warrant
+	s := &session{
+		b:      b,
+		w:      w,
+		cin:    b.cin.Next(w.LIID),
+		dests:  append([]string(nil), w.Destinations...),
+		circ:   e.Circuit,
+		origPC: e.OrigPC,
+		buf:    make([]byte, 0, 1024),
+		nb:     make([]byte, 0, 64),
+	}
+	// The intercepted call's direction: the target originates when it is
+	// the calling party (or the additional calling / charge number);
+	// otherwise it is called, directly or through forwarding.
+	if mt.Roles&(warrant.RoleCalling|warrant.RoleGeneric|warrant.RoleCharge) != 0 {
+		s.dir = hi2.DirOriginatingTarget
+	} else {
+		s.dir = hi2.DirTerminatingTarget
+	}
+	formats := *b.formats.Load()
+	for _, d := range s.dests {
+		f := formats[d]
+		if f == "" {
+			f = config.IPMMCC
+		}
+		s.ccFmt = append(s.ccFmt, f)
+		if f == config.PstnIsdnCC {
+			s.pstn = true
+		} else {
+			s.ipmm = true
+		}
+	}
+	s.hdr = headerTemplate(&b.cfg.Node, w.LIID)
+	s.hdr.CIN = s.cin
+	if err := hi2.ValidateHeader(&s.hdr); err != nil {
+		b.log.Error("intercept not started: bad PS-PDU header", "cin", s.cin, "err", err)
+		return nil
+	}
+	return s
+}
+
+func (s *session) isEnded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
+// begin sends IRI-BEGIN for the event that matched and, when the call is
+// already far enough, starts content.
+func (s *session) begin(e *call.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.b
+	b.m.started.Inc()
+	b.m.nStarted.Add(1)
+	b.m.active.Inc()
+	b.log.Info("intercept started", "cin", s.cin, "cc", s.w.CC())
+	if b.cfg.Auditor != nil {
+		b.cfg.Auditor.Record("intercept.start", slog.String("liid", s.w.LIID), slog.Uint64("cin", uint64(s.cin)),
+			slog.Time("time", e.Time))
+	}
+	s.skip = true
+	s.note(e)
+	iri := s.newIRI(hi2.Begin, e.Time)
+	if !e.AnsweredAt.IsZero() {
+		iri.State = hi2.StateConnected
+	}
+	s.addOriginating(e)
+	s.addTerminating(e, false)
+	s.addForwarded(e)
+	s.sendIRI()
+	if !s.w.Active(e.Time) {
+		return
+	}
+	if !e.AnsweredAt.IsZero() || (e.InBand && b.cfg.ContentStart == config.StartOnACMInband) {
+		s.startContent()
+	}
+}
+
+// note keeps the call's timestamps for durations.
+func (s *session) note(e *call.Event) {
+	if !e.AlertedAt.IsZero() {
+		s.alertedAt = e.AlertedAt
+	}
+	if !e.AnsweredAt.IsZero() {
+		s.answerAt = e.AnsweredAt
+	}
+}
+
+// event handles one call event (the bridge lock is held).
+func (s *session) event(e *call.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.skip {
+		s.skip = false
+		return
+	}
+	if s.ended {
+		return
+	}
+	s.note(e)
+	if !e.Time.Before(s.w.End) {
+		s.end(s.w.End, nil, ReasonWarrantExpired)
+		return
+	}
+	b := s.b
+	switch e.Kind {
+	case call.SubsequentAddress:
+		s.newIRI(hi2.Continue, e.Time)
+		s.addTerminating(e, false)
+		s.sendIRI()
+	case call.AddressComplete, call.Progress:
+		s.newIRI(hi2.Continue, e.Time)
+		s.addForwarded(e)
+		s.sendIRI()
+		if e.InBand && b.cfg.ContentStart == config.StartOnACMInband {
+			s.startContent()
+		}
+	case call.Answer:
+		s.newIRI(hi2.Continue, e.Time)
+		s.addTerminating(e, true)
+		s.sendIRI()
+		s.startContent()
+	case call.Suspend, call.Resume:
+		s.newIRI(hi2.Continue, e.Time)
+		s.sendIRI()
+	case call.Release:
+		s.end(e.Time, e, ReasonRelease)
+	default:
+		if e.Ends {
+			s.end(e.Time, e, ReasonCallEnded)
+		}
+	}
+}
+
+// tick ends the session when its warrant's window has closed.
+func (s *session) tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended && !now.Before(s.w.End) {
+		s.end(s.w.End, nil, ReasonWarrantExpired)
+	}
+}
+
+// end sends IRI-END (cause and releasing side from e when given), stops
+// content and records the end.
+func (s *session) end(at time.Time, e *call.Event, reason string) {
+	s.ended = true
+	s.stopContentLocked()
+	iri := s.newIRI(hi2.End, at)
+	iri.State = hi2.StateIdle
+	if !s.alertedAt.IsZero() {
+		stop := at
+		if !s.answerAt.IsZero() {
+			stop = s.answerAt
+		}
+		if d := stop.Sub(s.alertedAt); d >= 0 {
+			iri.Ringing, iri.HasRinging = d, true
+		}
+	}
+	if !s.answerAt.IsZero() {
+		if d := at.Sub(s.answerAt); d >= 0 {
+			iri.Conversation, iri.HasConversation = d, true
+		}
+	}
+	if e != nil && e.Cause.Present {
+		iri.Cause = hi2.Q850(e.Cause.Coding, e.Cause.Location, e.Cause.Value)
+		iri.HasCause = true
+		// Which side released: that side's party carries the cause
+		// indicators parameter in its services-information.
+		var p *hi2.Party
+		switch e.ReleasedBy {
+		case call.SideOrig:
+			p = iri.AddParty(hi2.Originating)
+			s.setNumber(&p.Calling, &e.Calling)
+		case call.SideTerm:
+			p = iri.AddParty(hi2.Terminating)
+			s.setNumber(&p.Called, &e.Called)
+		}
+		if p != nil {
+			s.nb = e.Cause.AppendParam(s.nb[:0])
+			p.AddParam(byte(isup.PCauseIndicators), s.nb)
+		}
+	}
+	s.sendIRI()
+	b := s.b
+	b.m.ended.Inc()
+	b.m.nEnded.Add(1)
+	b.m.active.Dec()
+	b.log.Info("intercept ended", "cin", s.cin, "reason", reason)
+	if b.cfg.Auditor != nil {
+		b.cfg.Auditor.Record("intercept.end", slog.String("liid", s.w.LIID), slog.Uint64("cin", uint64(s.cin)),
+			slog.Time("time", at), slog.String("reason", reason))
+	}
+}
+
+func (s *session) newIRI(t hi2.IRIType, at time.Time) *hi2.IRI {
+	iri := &s.iri
+	iri.Reset()
+	iri.Type = t
+	iri.Time = at
+	iri.UTCTime = !s.b.cfg.LocalTime
+	iri.Direction = s.dir
+	iri.State = hi2.StateSetUpInProcess
+	if !s.answerAt.IsZero() {
+		iri.State = hi2.StateConnected
+	}
+	return iri
+}
+
+func (s *session) setNumber(dst *hi2.Number, n *isup.Number) {
+	if !n.Present {
+		return
+	}
+	s.nb = n.AppendParam(s.nb[:0])
+	dst.Set(s.nb)
+}
+
+func (s *session) addParam(p *hi2.Party, n *isup.Number, def isup.ParamCode) {
+	if !n.Present {
+		return
+	}
+	code := n.Code
+	if code == 0 {
+		code = def
+	}
+	s.nb = n.AppendParam(s.nb[:0])
+	p.AddParam(byte(code), s.nb)
+}
+
+// addOriginating: the calling party, with the generic (additional calling)
+// and charge numbers as ISUP parameters.
+func (s *session) addOriginating(e *call.Event) {
+	if !e.Calling.Present && !e.Generic.Present && !e.Charge.Present {
+		return
+	}
+	p := s.iri.AddParty(hi2.Originating)
+	if p == nil {
+		return
+	}
+	s.setNumber(&p.Calling, &e.Calling)
+	s.addParam(p, &e.Generic, isup.PGenericNumber)
+	s.addParam(p, &e.Charge, isup.PChargeNumber)
+}
+
+// addTerminating: the called party (with SAM digits so far), with the
+// original called and redirecting numbers as ISUP parameters (and the
+// connected number on answer).
+func (s *session) addTerminating(e *call.Event, connected bool) {
+	if !e.Called.Present && !e.OriginalCalled.Present && !e.Redirecting.Present && !(connected && e.Connected.Present) {
+		return
+	}
+	p := s.iri.AddParty(hi2.Terminating)
+	if p == nil {
+		return
+	}
+	s.setNumber(&p.Called, &e.Called)
+	s.addParam(p, &e.OriginalCalled, isup.POriginalCalledNumber)
+	s.addParam(p, &e.Redirecting, isup.PRedirectingNumber)
+	if connected {
+		s.addParam(p, &e.Connected, isup.PConnectedNumber)
+	}
+}
+
+// addForwarded: the forwarded-to party when a redirection number is known.
+func (s *session) addForwarded(e *call.Event) {
+	if !e.RedirectionNumber.Present {
+		return
+	}
+	if p := s.iri.AddParty(hi2.ForwardedTo); p != nil {
+		s.setNumber(&p.Called, &e.RedirectionNumber)
+	}
+}
+
+// sendIRI encodes s.iri with the next HI2 sequence number and hands it to
+// every destination.
+func (s *session) sendIRI() {
+	b := s.b
+	s.hdr.Seq = b.seq.Next(s.w.LIID, s.cin, psdu.HI2)
+	s.hdr.Time = s.iri.Time
+	s.buf = hi2.Append(s.buf[:0], &s.hdr, &s.iri)
+	for _, d := range s.dests {
+		b.cfg.Output.SendIRI(d, s.buf)
+	}
+	b.m.iri[s.iri.Type].Inc()
+	b.m.nIRI.Add(1)
+}
+
+// startContent subscribes both directions of the call's bearer (once, for
+// IRI+CC warrants, when the circuit is on the tap).
+func (s *session) startContent() {
+	if s.tried || !s.w.CC() || s.ended {
+		return
+	}
+	s.tried = true
+	b := s.b
+	if b.cfg.Circuits == nil || b.cfg.Demux == nil {
+		b.m.noBearer.Inc()
+		b.m.nNoBearer.Add(1)
+		return
+	}
+	tap, ok := b.cfg.Circuits.Lookup(s.circ.NI, s.circ.PCA, s.circ.PCB, s.circ.CIC)
+	var fromOrig, toOrig config.Bearer
+	if ok {
+		fromOrig, toOrig, ok = tap.From(s.origPC)
+	}
+	if !ok {
+		b.m.noBearer.Inc()
+		b.m.nNoBearer.Add(1)
+		b.log.Warn("intercept without content: circuit not on the bearer tap", "cin", s.cin, "circuit", s.circ.String())
+		return
+	}
+	// fromTarget is what the target's exchange sends.
+	bearers := [2]config.Bearer{fromOrig, toOrig}
+	if s.dir == hi2.DirTerminatingTarget {
+		bearers[0], bearers[1] = toOrig, fromOrig
+	}
+	for i, br := range bearers {
+		pt := rtpout.PTPCMA
+		if b.cfg.SpanT1 != nil && b.cfg.SpanT1(br.Span) {
+			pt = rtpout.PTPCMU
+		}
+		d := &ccDir{s: s, pd: uint8(i), bearer: br}
+		if s.ipmm {
+			var err error
+			if d.pkt, err = rtpout.New(pt); err != nil {
+				b.log.Error("intercept without content", "cin", s.cin, "err", err)
+				return
+			}
+		}
+		if s.ipmm {
+			d.bufI = make([]byte, 0, 512)
+		}
+		if s.pstn {
+			d.bufP = make([]byte, 0, 512)
+		}
+		d.cc = hi3.CC{
+			Direction:   d.pd,
+			Qualifier:   psdu.QualifierTimeOfInterception,
+			StreamID:    streamIDs[i],
+			CCLinkID:    uint32(i + 1),
+			HasCCLinkID: true,
+		}
+		d.media = hi2.MediaInfo{
+			Type:             hi2.Continue,
+			PayloadDirection: d.pd,
+			CCLinkID:         uint32(i + 1),
+			MediaFormat:      pt,
+		}
+		s.dirs[i] = d
+	}
+	s.contentOn = true
+	for i, d := range s.dirs {
+		s.cancels[i] = b.cfg.Demux.Subscribe(d.bearer.Span, d.bearer.TS, d.chunk)
+	}
+	b.log.Debug("intercept content started", "cin", s.cin)
+}
+
+func (s *session) stopContent() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopContentLocked()
+}
+
+func (s *session) stopContentLocked() {
+	s.contentOn = false
+	for i, c := range s.cancels {
+		if c != nil {
+			c()
+			s.cancels[i] = nil
+		}
+	}
+}
+
+// frameDur is one TDM frame: 125 µs.
+const frameDur = 125 * time.Microsecond
+
+// chunk takes 20 ms of one direction (demultiplexer goroutine): RTP packet
+// (iPMMCC destinations) or raw octets (pstnIsdnCC), one CC PDU per
+// destination, the first one preceded by the CC link's supplementary media
+// information on HI2. The PDU timestamp is the wall clock at the direction's
+// first chunk advanced by the TDM frame count; the RTP timestamp is the frame
+// count alone. It does not allocate.
+func (d *ccDir) chunk(chunk []byte, first uint64) {
+	s := d.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.contentOn {
+		return
+	}
+	b := s.b
+	if !d.started {
+		d.anchorT, d.anchorF = b.now(), first
+	}
+	t := d.anchorT.Add(time.Duration(int64(first-d.anchorF)) * frameDur)
+	if !t.Before(s.w.End) {
+		b.m.dropped.Inc()
+		b.m.nDropped.Add(1)
+		return
+	}
+	var pkt []byte
+	if s.ipmm {
+		n, err := d.pkt.MarshalTo(d.rtp[:], chunk, first)
+		if err != nil {
+			b.m.dropped.Inc()
+			b.m.nDropped.Add(1)
+			return
+		}
+		pkt = d.rtp[:n]
+	}
+	seq := b.seq.Next(s.w.LIID, s.cin, psdu.HI3)
+	if !d.started {
+		d.started = true
+		d.media.Time = t
+		d.media.FirstPDUNumber = seq
+		s.hdr.Seq = b.seq.Next(s.w.LIID, s.cin, psdu.HI2)
+		s.hdr.Time = t
+		s.buf = hi2.AppendMediaInfo(s.buf[:0], &s.hdr, &d.media)
+		for _, dest := range s.dests {
+			b.cfg.Output.SendIRI(dest, s.buf)
+		}
+		b.m.media.Inc()
+		b.m.nIRI.Add(1)
+		if s.pstn {
+			d.cc.Supplementary = &d.media
+		}
+	}
+	s.hdr.Seq = seq
+	s.hdr.Time = t
+	d.cc.Time = t
+	if s.ipmm {
+		d.bufI = hi3.AppendIPMMCC(d.bufI[:0], &s.hdr, &d.cc, pkt)
+	}
+	if s.pstn {
+		d.bufP = hi3.AppendPstnIsdnCC(d.bufP[:0], &s.hdr, &d.cc, chunk)
+		d.cc.Supplementary = nil
+	}
+	for i, dest := range s.dests {
+		if s.ccFmt[i] == config.PstnIsdnCC {
+			b.cfg.Output.SendCC(dest, d.bufP)
+		} else {
+			b.cfg.Output.SendCC(dest, d.bufI)
+		}
+	}
+	b.m.cc.Inc()
+	b.m.nCC.Add(1)
+}
