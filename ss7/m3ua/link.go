@@ -431,7 +431,12 @@ func (a *assoc) commonCtrl(ctx context.Context, c *ctrlMsg, raw []byte) bool {
 	case ClassASPSM:
 		switch c.h.Type {
 		case TypeBEAT:
-			_ = a.send(ctx, EncodeBEATACK(c.hbData, c.hasHB))
+			// RFC 4666 §3.5.6 BEAT Ack: all parameters of the BEAT,
+			// unchanged. Echoing the raw parameters also serves peers
+			// using draft tags (draft 6 heartbeat data is tag 8, not 9).
+			ack := append([]byte(nil), raw...)
+			ack[3] = TypeBEATACK
+			_ = a.send(ctx, ack)
 			return true
 		case TypeBEATACK:
 			a.beatAcked(c.hbData)

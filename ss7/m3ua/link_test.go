@@ -423,6 +423,15 @@ func TestSGPAnswersGarbageWithERR(t *testing.T) {
 	if c := f.expect(ClassASPSM, TypeBEATACK); !bytes.Equal(c.hbData, hb) {
 		t.Fatalf("BEAT-ACK data % x, want % x", c.hbData, hb)
 	}
+	// A draft-style BEAT (heartbeat data tag 8) comes back byte for byte.
+	draftBeat := []byte{1, 0, ClassASPSM, TypeBEAT, 0, 0, 0, 16, 0, 8, 0, 7, 1, 2, 3, 0}
+	f.write(draftBeat)
+	_, _, raw := f.read()
+	want := append([]byte(nil), draftBeat...)
+	want[3] = TypeBEATACK
+	if !bytes.Equal(raw, want) {
+		t.Fatalf("draft BEAT-ACK % x, want % x", raw, want)
+	}
 	f.write(EncodeASPUP(0, false))
 	f.expect(ClassASPSM, TypeASPUPACK)
 	if c := f.expect(ClassMGMT, TypeNTFY); c.statusInfo != ASInactive {
