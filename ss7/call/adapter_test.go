@@ -154,3 +154,31 @@ func BenchmarkAdapter(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// Two associations feeding one adapter concurrently (a linkset without
+// serialisation): every call is tracked and ended.
+func TestAdapterConcurrentLinks(t *testing.T) {
+	tr := NewTracker(Config{}, SinkFunc(func(*Event) {}))
+	a := NewAdapter(tr, AdapterConfig{Variant: isup.ITU})
+	ctx := context.Background()
+	done := make(chan struct{})
+	for g := 0; g < 2; g++ {
+		var inds []*m3ua.Indication
+		for c := 0; c < 100; c++ {
+			for _, s := range callMessages(uint16(g*100 + c)) {
+				inds = append(inds, ind("l"+string(rune('a'+g)), SIISUP, s.opc, s.dpc, encode(t, isup.ITU, s.m), t0))
+			}
+		}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, in := range inds {
+				a.HandleData(ctx, in)
+			}
+		}()
+	}
+	<-done
+	<-done
+	if s := tr.Stats(); s.Calls != 200 || s.Ended != 200 || s.Active != 0 || a.Stats().ISUP != 1200 {
+		t.Errorf("tracker %+v adapter %+v", s, a.Stats())
+	}
+}

@@ -34,6 +34,11 @@
 //
 // The supervision timer is driven by Tick(now); calls idle for longer than
 // the configured limits end with EndedUnseen. No goroutine per circuit.
+//
+// Adapter is the glue from M3UA: an m3ua.Handler that decodes ISUP (SI=5)
+// with the link's variant into a reused isup.Message and feeds the Tracker,
+// and decodes SCCP (SI=3) with ss7/sccp. Handle, Tick and the adapter do not
+// allocate per message once a circuit has been seen.
 package call
 
 import (
