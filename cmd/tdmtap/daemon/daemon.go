@@ -1,0 +1,335 @@
+// Package daemon wires the tdmtap gateway together with go.uber.org/fx:
+// logging, metrics, the handover (hi/deliver sessions), the bridge core,
+// the bearer (span sources into the tdm demultiplexer) and the signalling
+// (M3UA linksets into the ss7/call tracker). cmd/tdmtap's run command is a
+// thin shell around Run; tests and the demo build a Daemon with New and
+// drive it with Start, Reload and Stop.
+//
+// Shutdown order (fx stops hooks in reverse): the M3UA links go down first
+// (no new signalling), then the supervision ticker and the span sources, then
+// the bridge (content subscriptions stop; no IRI-END is faked for calls
+// still open — it is sent only when a call really ends, which a stopped
+// gateway does not see), then every destination's queued IRI is made durable
+// in its spool and the sessions close (queued content gets a short grace to
+// reach a connected LEMF, then is dropped, counted and audited), and last the
+// metrics endpoint. Open intercepts do not survive a restart: their spooled
+// IRI is replayed to the LEMF by the next run, but the calls themselves are
+// not resumed.
+//
+// Reload (SIGHUP) re-reads the config file, swaps the warrant set and adds,
+// removes or updates LEMF destinations without touching live intercepts;
+// what changed is logged as counts only. Links, spans, circuits, node
+// identity and the metrics address need a restart (a reload logs that they
+// changed and keeps the running ones).
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tdmtap/tdmtap/bridge"
+	"github.com/tdmtap/tdmtap/bridge/warrant"
+	"github.com/tdmtap/tdmtap/config"
+	"github.com/tdmtap/tdmtap/ss7/call"
+	"go.uber.org/fx"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	// ConfigPath is the YAML configuration file (required).
+	ConfigPath string
+	// LogOutput receives the log (default os.Stderr).
+	LogOutput io.Writer
+	// StartTimeout and StopTimeout bound start and the drain at stop
+	// (defaults 15 s and 30 s).
+	StartTimeout, StopTimeout time.Duration
+}
+
+// Daemon is one running gateway.
+type Daemon struct {
+	opts  Options
+	app   *fx.App
+	log   *slog.Logger
+	level *slog.LevelVar
+	reg   *prometheus.Registry
+
+	store   *warrant.Store
+	bridge  *bridge.Bridge
+	sig     *signaling
+	bearer  *bearer
+	ho      *handover
+	metrics *metricsServer
+
+	mu  sync.Mutex // serialises Reload; guards cfg
+	cfg *config.Config
+}
+
+// New loads the config and builds the application graph (binding nothing
+// yet except the span sources' UDP sockets); Start runs it.
+func New(opts Options) (*Daemon, error) {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 15 * time.Second
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 30 * time.Second
+	}
+	cfg, err := config.Load(opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{opts: opts, cfg: cfg, level: new(slog.LevelVar)}
+	d.log = newLogger(opts.LogOutput, cfg.Log, d.level)
+	if d.reg, err = newRegistry(); err != nil {
+		return nil, err
+	}
+	d.app = fx.New(
+		loggingModule(d.log),
+		fx.Supply(cfg),
+		metricsModule(d.reg),
+		handoverModule(),
+		bridgeModule(),
+		bearerModule(),
+		signalingModule(),
+		// Construction order fixes hook order: metrics, handover, bridge,
+		// bearer, signalling start in that order and stop in reverse.
+		fx.Populate(&d.metrics, &d.ho, &d.store, &d.bridge, &d.bearer, &d.sig),
+		fx.StartTimeout(opts.StartTimeout),
+		fx.StopTimeout(opts.StopTimeout),
+	)
+	if err := d.app.Err(); err != nil {
+		return nil, fmt.Errorf("building the daemon: %w", err)
+	}
+	return d, nil
+}
+
+// Start starts every module; on failure what started is stopped again.
+func (d *Daemon) Start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
+	defer cancel()
+	if err := d.app.Start(ctx); err != nil {
+		return fmt.Errorf("starting: %w", err)
+	}
+	d.metrics.ready.Store(true)
+	cfg := d.config()
+	d.log.Info("tdmtap running", "node", cfg.Node.Name, "links", len(cfg.Links), "spans", len(cfg.Spans),
+		"destinations", len(cfg.Destinations), "warrants", d.store.Load().Len())
+	return nil
+}
+
+// Stop drains and stops every module (see the package comment for the
+// order), bounded by ctx and Options.StopTimeout.
+func (d *Daemon) Stop(ctx context.Context) error {
+	d.metrics.ready.Store(false)
+	ctx, cancel := context.WithTimeout(ctx, d.opts.StopTimeout)
+	defer cancel()
+	d.log.Info("tdmtap stopping", "active_intercepts", d.bridge.Active(), "active_calls", d.sig.Tracker.ActiveCalls())
+	err := d.app.Stop(ctx)
+	if err != nil {
+		d.log.Error("stopped with errors", "err", err)
+		return err
+	}
+	d.log.Info("tdmtap stopped")
+	return nil
+}
+
+func (d *Daemon) config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// ReloadResult says what a reload changed, in counts.
+type ReloadResult struct {
+	WarrantsBefore, WarrantsAfter int
+	Destinations                  reloadCounts
+	// NeedRestart lists the sections that changed but only take effect
+	// after a restart.
+	NeedRestart []string
+}
+
+// Reload re-reads the config file; on success it installs the new LEMF
+// destinations (added ones start, removed ones drain and close, changed ones
+// are reopened on the same spool), swaps the warrant set and applies the log
+// level. Live intercepts keep their warrant and CC format until their call
+// ends. A config with problems changes nothing.
+func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var res ReloadResult
+	cfg, err := config.Load(d.opts.ConfigPath)
+	if err != nil {
+		d.log.Error("reload: config rejected; keeping the running configuration", "err", err)
+		return res, fmt.Errorf("reload: %w", err)
+	}
+	set, err := cfg.WarrantSet()
+	if err != nil {
+		d.log.Error("reload: warrants rejected; keeping the running configuration", "err", err)
+		return res, fmt.Errorf("reload: warrants: %w", err)
+	}
+	res.WarrantsBefore = d.store.Load().Len()
+	res.WarrantsAfter = set.Len()
+	// New destinations first (new warrants may name them), then the CC
+	// formats, then the warrants.
+	res.Destinations, err = d.ho.apply(ctx, cfg.Destinations)
+	d.bridge.SetDestinations(ccFormats(cfg))
+	d.store.Swap(set)
+	d.level.Set(cfg.Log.Level)
+	res.NeedRestart = restartSections(d.cfg, cfg)
+	d.cfg = cfg
+	d.log.Info("reloaded",
+		"warrants_before", res.WarrantsBefore, "warrants_after", res.WarrantsAfter,
+		"destinations_added", res.Destinations.Added, "destinations_removed", res.Destinations.Removed,
+		"destinations_updated", res.Destinations.Updated, "active_intercepts", d.bridge.Active())
+	if len(res.NeedRestart) > 0 {
+		d.log.Warn("reload: changes that need a restart were not applied", "sections", res.NeedRestart)
+	}
+	if err != nil {
+		d.log.Error("reload: some destinations failed", "err", err)
+		return res, fmt.Errorf("reload: %w", err)
+	}
+	return res, nil
+}
+
+// restartSections names the config sections that differ between a and b
+// and are not applied by a reload.
+func restartSections(a, b *config.Config) []string {
+	var out []string
+	for _, s := range []struct {
+		name string
+		x, y any
+	}{
+		{"node", a.Node, b.Node},
+		{"links", a.Links, b.Links},
+		{"spans", a.Spans, b.Spans},
+		{"circuits", a.Circuits, b.Circuits},
+		{"content_start", a.ContentStart, b.ContentStart},
+		{"supervision_timer", a.SupervisionTimer, b.SupervisionTimer},
+		{"metrics", a.Metrics, b.Metrics},
+		{"log.format", a.Log.Format, b.Log.Format},
+	} {
+		if !reflect.DeepEqual(stripLines(s.x), stripLines(s.y)) {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// stripLines zeroes the Line fields (which move when unrelated parts of the
+// file change) in a copy of a config section.
+func stripLines(v any) any {
+	rv := reflect.ValueOf(v)
+	cp := reflect.New(rv.Type()).Elem()
+	cp.Set(rv)
+	if cp.Kind() == reflect.Slice {
+		n := reflect.MakeSlice(cp.Type(), cp.Len(), cp.Len())
+		reflect.Copy(n, cp)
+		cp = n
+	}
+	zeroLines(cp)
+	return cp.Interface()
+}
+
+func zeroLines(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			zeroLines(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			name := v.Type().Field(i).Name
+			if (name == "Line" || name == "SpanLine") && f.CanSet() && f.Kind() == reflect.Int {
+				f.SetInt(0)
+				continue
+			}
+			if f.CanSet() {
+				if f.Kind() == reflect.Slice {
+					n := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+					reflect.Copy(n, f)
+					f.Set(n)
+				}
+				zeroLines(f)
+			}
+		}
+	}
+}
+
+// Logger returns the daemon's logger.
+func (d *Daemon) Logger() *slog.Logger { return d.log }
+
+// Registry returns the daemon's Prometheus registry.
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// MetricsAddr returns the bound address of the metrics endpoint ("" when
+// off or not started).
+func (d *Daemon) MetricsAddr() string {
+	if a := d.metrics.addr.Load(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// LinkAddr returns the bound listening address of SGP link name (nil for
+// ASP links and unknown names).
+func (d *Daemon) LinkAddr(name string) net.Addr { return d.sig.linkAddrs()[name] }
+
+// SpanAddr returns the bound UDP address of pseudowire span name.
+func (d *Daemon) SpanAddr(name string) net.Addr { return d.bearer.spanAddrs()[name] }
+
+// Tracker returns the call tracker.
+func (d *Daemon) Tracker() *call.Tracker { return d.sig.Tracker }
+
+// Bridge returns the bridge core.
+func (d *Daemon) Bridge() *bridge.Bridge { return d.bridge }
+
+// Warrants returns the warrant store.
+func (d *Daemon) Warrants() *warrant.Store { return d.store }
+
+// Run builds and starts a daemon and runs it until ctx ends or SIGINT or
+// SIGTERM arrives, reloading on SIGHUP; then it drains and stops. It returns
+// nil after a clean stop.
+func Run(ctx context.Context, opts Options) error {
+	d, err := New(opts)
+	if err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return d.Stop(context.Background())
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				d.log.Info("SIGHUP: reloading")
+				_, _ = d.Reload(ctx)
+				continue
+			}
+			d.log.Info("signal: draining", "signal", s.String())
+			err := d.Stop(context.Background())
+			if errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("drain did not finish within %s: %w", d.opts.StopTimeout, err)
+			}
+			return err
+		}
+	}
+}
