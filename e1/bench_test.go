@@ -105,3 +105,33 @@ func BenchmarkT1Deframe(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHuntAIS measures a span in AIS (unframed all ones): the hunt runs
+// over every bit and must stay cheap, since idle spans often sit in AIS.
+func BenchmarkHuntAIS(b *testing.B) {
+	ones := make([]byte, 256*1000)
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	for _, tc := range []struct {
+		name string
+		d    Deframer
+		rate float64
+	}{
+		{"e1-crc4", NewE1Deframer(E1Config{CRC4: true}, nil), E1BitRate / 8},
+		{"t1-sf", NewT1Deframer(T1Config{}, nil), T1BitRate / 8},
+		{"t1-esf", NewT1Deframer(T1Config{ESF: true}, nil), T1BitRate / 8},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(ones)))
+			b.ReportAllocs()
+			for range b.N {
+				tc.d.Write(ones)
+			}
+			if st := tc.d.Stats(); st.Alarms != AlarmAIS|AlarmLOF || st.Frames != 0 {
+				b.Fatalf("alarms %v", st.Alarms)
+			}
+			b.ReportMetric(float64(len(ones))*float64(b.N)/b.Elapsed().Seconds()/tc.rate, "spans-realtime")
+		})
+	}
+}

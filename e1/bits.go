@@ -63,3 +63,14 @@ func shift24(dst *[24]byte, src []byte, s uint) {
 	binary.BigEndian.PutUint64(dst[8:], w1<<s|w2>>(64-s))
 	binary.BigEndian.PutUint64(dst[16:], w2<<s|t>>(8-s))
 }
+
+// load64 returns the 64 bits starting at bit pos; buf must hold 9 octets
+// from pos>>3 (the deframers' buffers are padded).
+func load64(buf []byte, pos int) uint64 {
+	i, s := pos>>3, uint(pos&7)
+	w := binary.BigEndian.Uint64(buf[i:])
+	if s != 0 {
+		w = w<<s | uint64(buf[i+8])>>(8-s)
+	}
+	return w
+}

@@ -1,5 +1,7 @@
 package e1
 
+import "math/bits"
+
 // E1 alignment constants (G.706).
 const (
 	e1LOFBits       = 16 * E1FrameBits  // out of frame this long (2 ms) raises LOF
@@ -123,15 +125,27 @@ func (d *E1Deframer) hunt() bool {
 	b := &d.bb
 	buf := b.buf[:]
 	last := b.n*8 - e1HuntLookahead
-	for p := b.pos; p <= last; p++ {
-		if byteAt(buf, p)&0x7f == 0x1b && bitAt(buf, p+E1FrameBits+1) == 1 &&
-			byteAt(buf, p+2*E1FrameBits)&0x7f == 0x1b {
-			if b.abs(p)-d.oofStart >= e1LOFBits {
-				d.st.setAlarm(AlarmLOF, true) // cleared at once by gain
+	// 57 candidates at a time: bit j (from the MSB) of m is set when bits
+	// 2-8 of the octet starting at base+j are the FAS 0011011.
+	for base := b.pos; base <= last; base += 57 {
+		w := load64(buf, base)
+		m := ^(w << 1) & ^(w << 2) & (w << 3) & (w << 4) & ^(w << 5) & (w << 6) & (w << 7)
+		m &= 0xffffffffffffff80 // candidates 0..56
+		if n := last - base + 1; n < 57 {
+			m &= ^(^uint64(0) >> n)
+		}
+		for m != 0 {
+			j := bits.LeadingZeros64(m)
+			m &^= 1 << (63 - j)
+			p := base + j
+			if bitAt(buf, p+E1FrameBits+1) == 1 && byteAt(buf, p+2*E1FrameBits)&0x7f == 0x1b {
+				if b.abs(p)-d.oofStart >= e1LOFBits {
+					d.st.setAlarm(AlarmLOF, true) // cleared at once by gain
+				}
+				b.pos = p
+				d.gain()
+				return true
 			}
-			b.pos = p
-			d.gain()
-			return true
 		}
 	}
 	if last+1 > b.pos {

@@ -13,21 +13,11 @@ const (
 	t1YellowSF     = 255              // consecutive SF frames with bit 2 = 0 everywhere raising yellow
 )
 
-// Phase masks: sfMask[j][b] has bit ph set when the SF pattern started at
-// phase ph has b as its j-th bit; fpsMask likewise for the ESF FPS.
-var sfMask, fpsMask = func() (sf [12][2]uint16, fps [6][2]uint16) {
-	for j := range 12 {
-		for ph := range 12 {
-			sf[j][sfPattern[(ph+j)%12]] |= 1 << ph
-		}
-	}
-	for j := range 6 {
-		for ph := range 6 {
-			fps[j][fpsPattern[(ph+j)%6]] |= 1 << ph
-		}
-	}
-	return
-}()
+// The framing patterns twice over, so that a rotation is a subslice.
+var (
+	sfPattern2  = [24]uint8(append(sfPattern[:], sfPattern[:]...))
+	fpsPattern2 = [12]uint8(append(fpsPattern[:], fpsPattern[:]...))
+)
 
 // T1Deframer finds and keeps T1 (SF or ESF) frame alignment in a raw
 // bitstream and delivers aligned frames. See the package documentation.
@@ -130,42 +120,76 @@ func (d *T1Deframer) hunt() bool {
 		last = b.n*8 - ((t1SFHuntFrames-1)*T1FrameBits + 1)
 	}
 	floor := int(d.huntStart - b.base)
-	for p := max(int(d.scan-b.base), b.pos); p <= last; p++ {
-		var k int
-		ok := false
-		if d.cfg.ESF {
-			m := uint16(0x3f)
-			for j := 0; j < t1ESFHuntFPS && m != 0; j++ {
-				m &= fpsMask[j%6][bitAt(buf, p+j*4*T1FrameBits)]
+	step, nbits, pat, pat2 := T1FrameBits, t1SFHuntFrames, sfPattern[:], sfPattern2[:]
+	if d.cfg.ESF {
+		step, nbits, pat, pat2 = 4*T1FrameBits, t1ESFHuntFPS, fpsPattern[:], fpsPattern2[:]
+	}
+	// 64 candidates at a time: m[ph] bit j (from the MSB) stays set while
+	// the framing bits of candidate base+j follow the pattern at phase ph.
+	var m [12]uint64
+	for base := max(int(d.scan-b.base), b.pos); base <= last; base += 64 {
+		valid := ^uint64(0)
+		if n := last - base + 1; n < 64 {
+			valid = ^(^uint64(0) >> n)
+		}
+		// Every 4 consecutive framing bits of both patterns hold a 0 and
+		// a 1: skip blocks (such as AIS or LOS) where none do.
+		w0, w1, w2, w3 := load64(buf, base), load64(buf, base+step), load64(buf, base+2*step), load64(buf, base+3*step)
+		if (w0|w1|w2|w3)&^(w0&w1&w2&w3)&valid == 0 {
+			continue
+		}
+		for ph := range pat {
+			m[ph] = valid
+		}
+		alive := valid
+		for k, r := 0, 0; k < nbits && alive != 0; k++ {
+			w := load64(buf, base+k*step)
+			alive = 0
+			rot := pat2[r : r+len(pat)]
+			if r++; r == len(pat) {
+				r = 0
 			}
-			if m != 0 {
-				k, ok = 4*bits.TrailingZeros16(m)+3, true
-				d.lofCheck(b.abs(p))
-				// Deliver from the superframe's earlier frames too
-				// (their F bits are CRC and data link bits).
-				for range 3 {
-					if p-T1FrameBits < max(floor, 0) {
-						break
-					}
-					p -= T1FrameBits
-					k--
+			for ph, x := range m[:len(pat)] {
+				if x == 0 {
+					continue
 				}
-			}
-		} else {
-			m := uint16(0xfff)
-			for j := 0; j < t1SFHuntFrames && m != 0; j++ {
-				m &= sfMask[j%12][bitAt(buf, p+j*T1FrameBits)]
-			}
-			if m != 0 {
-				k, ok = bits.TrailingZeros16(m), true
-				d.lofCheck(b.abs(p))
+				if rot[ph] == 0 {
+					x &^= w
+				} else {
+					x &= w
+				}
+				m[ph] = x
+				alive |= x
 			}
 		}
-		if ok {
-			b.pos = p
-			d.gain(k)
-			return true
+		if alive == 0 {
+			continue
 		}
+		j := bits.LeadingZeros64(alive)
+		ph := 0
+		for i, x := range m[:len(pat)] {
+			if x>>(63-j)&1 != 0 {
+				ph = i
+				break
+			}
+		}
+		p, k := base+j, ph
+		d.lofCheck(b.abs(p))
+		if d.cfg.ESF {
+			k = 4*ph + 3
+			// Deliver from the superframe's earlier frames too (their F
+			// bits are CRC and data link bits).
+			for range 3 {
+				if p-T1FrameBits < max(floor, 0) {
+					break
+				}
+				p -= T1FrameBits
+				k--
+			}
+		}
+		b.pos = p
+		d.gain(k)
+		return true
 	}
 	if last+1 > int(d.scan-b.base) {
 		d.scan = b.abs(last + 1)
