@@ -1,0 +1,380 @@
+// Package audit is the tamper-evident audit trail of the intercept plane.
+//
+// The file is JSON lines, append-only, one record per line:
+//
+//	{"seq":N,"time":"RFC 3339 UTC","kind":"...","attrs":{...},"prev":"<hex>"}
+//
+// seq counts from 1 without gaps; prev is the SHA-256 of the previous line's
+// exact bytes (without its newline; 64 zeros for the first record). The
+// canonical bytes of a record are therefore its line as written: verify
+// hashes the lines, never a re-encoding.
+//
+// Every N records, when the file is reopened and on Close, a checkpoint
+// record (kind "checkpoint", attrs count, reason, key) is appended and signed
+// with the node's Ed25519 key: the line is written without its signature,
+// signed, and the signature spliced in as a last member `,"sig":"<base64>"}`.
+// Stripping that member gives back the signed bytes. Since prev chains every
+// earlier line, the signature covers the whole file up to the checkpoint.
+//
+// A file that does not end with a "shutdown" checkpoint was cut short
+// (crash or truncation): Verify reports it as not clean; a reopened file
+// gets a checkpoint with reason "reopen" plus an "audit.unclean" record.
+//
+// Records carry what happened and who did it (certificate fingerprint, key
+// id, LIID, CIN, destination name) — never target numbers or content.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Kinds written by the auditor itself.
+const (
+	KindCheckpoint = "checkpoint"
+	KindUnclean    = "audit.unclean"
+)
+
+// Checkpoint reasons.
+const (
+	ReasonPeriodic = "periodic"
+	ReasonReopen   = "reopen"
+	ReasonShutdown = "shutdown"
+)
+
+// DefaultEvery is the default number of records between checkpoints.
+const DefaultEvery = 100
+
+// zeroHash is prev of the first record.
+var zeroHash = [32]byte{}
+
+// KeyID names an Ed25519 public key in checkpoints: the hex of the first 8
+// bytes of the SHA-256 of the raw 32-byte key.
+func KeyID(pub ed25519.PublicKey) string {
+	h := sha256.Sum256(pub)
+	return hex.EncodeToString(h[:8])
+}
+
+// Options configure an Auditor.
+type Options struct {
+	// Key signs checkpoints (required).
+	Key ed25519.PrivateKey
+	// Every is the number of records between checkpoints (default
+	// DefaultEvery).
+	Every int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives write failures (never record contents). Nil discards.
+	Logger *slog.Logger
+	// NoSync skips fsync (tests only).
+	NoSync bool
+}
+
+// Auditor appends records to the audit file. It is safe for concurrent use.
+// Record fsyncs before it returns.
+type Auditor struct {
+	opt  Options
+	log  *slog.Logger
+	kid  string
+	mu   sync.Mutex
+	f    *os.File
+	seq  uint64
+	prev [32]byte
+	n    int // records since the last checkpoint
+	err  error
+	buf  []byte
+}
+
+// Open opens (creating if needed) the audit file at path and continues its
+// chain. An existing file's chain is not re-verified (use Verify), but its
+// last line must parse so the chain can continue.
+func Open(path string, opt Options) (*Auditor, error) {
+	if len(opt.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("audit: signing key required")
+	}
+	if opt.Every <= 0 {
+		opt.Every = DefaultEvery
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: open: %w", err)
+	}
+	a := &Auditor{opt: opt, log: log, f: f, kid: KeyID(opt.Key.Public().(ed25519.PublicKey))}
+	last, err := lastLine(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %s: %w", path, err)
+	}
+	if last != nil {
+		var r struct {
+			Seq  uint64 `json:"seq"`
+			Kind string `json:"kind"`
+			Attr struct {
+				Reason string `json:"reason"`
+			} `json:"attrs"`
+		}
+		if err := json.Unmarshal(last, &r); err != nil || r.Seq == 0 {
+			f.Close()
+			return nil, fmt.Errorf("audit: %s: last record unreadable; verify the file and start a new one", path)
+		}
+		a.seq = r.Seq
+		a.prev = sha256.Sum256(last)
+		clean := r.Kind == KindCheckpoint && r.Attr.Reason == ReasonShutdown
+		a.mu.Lock()
+		if !clean {
+			a.appendLocked(KindUnclean, []slog.Attr{slog.String("detail", "previous run ended without a shutdown checkpoint")})
+		}
+		a.checkpointLocked(ReasonReopen)
+		err = a.err
+		a.mu.Unlock()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// lastLine returns the last non-empty line of f (nil for an empty file).
+func lastLine(f *os.File) ([]byte, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, nil
+	}
+	const chunk = 64 << 10
+	var tail []byte
+	for off := size; off > 0; {
+		n := int64(chunk)
+		if off < n {
+			n = off
+		}
+		off -= n
+		b := make([]byte, n)
+		if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
+			return nil, err
+		}
+		tail = append(b, tail...)
+		t := bytes.TrimRight(tail, "\n")
+		if i := bytes.LastIndexByte(t, '\n'); i >= 0 {
+			return t[i+1:], nil
+		}
+		if off == 0 {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+// Record appends one record and fsyncs. It implements the Auditor hooks of
+// bridge and hi/deliver. Failures are logged and kept (see Err); they never
+// panic.
+func (a *Auditor) Record(kind string, attrs ...slog.Attr) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.appendLocked(kind, attrs)
+	if a.n >= a.opt.Every {
+		a.checkpointLocked(ReasonPeriodic)
+	}
+}
+
+// Err returns the first write failure, if any.
+func (a *Auditor) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// Seq returns the sequence number of the last record written.
+func (a *Auditor) Seq() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seq
+}
+
+// Close writes the shutdown checkpoint, fsyncs and closes the file.
+func (a *Auditor) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.f == nil {
+		return a.err
+	}
+	a.checkpointLocked(ReasonShutdown)
+	if err := a.f.Close(); err != nil && a.err == nil {
+		a.err = fmt.Errorf("audit: close: %w", err)
+	}
+	a.f = nil
+	return a.err
+}
+
+func (a *Auditor) appendLocked(kind string, attrs []slog.Attr) {
+	b := a.encode(kind, attrs, a.seq+1)
+	a.writeLocked(b)
+}
+
+func (a *Auditor) checkpointLocked(reason string) {
+	count := a.seq + 1
+	attrs := []slog.Attr{slog.Uint64("count", count), slog.String("reason", reason), slog.String("key", a.kid)}
+	b := a.encode(KindCheckpoint, attrs, count)
+	sig := ed25519.Sign(a.opt.Key, b)
+	b = spliceSig(b, sig)
+	a.writeLocked(b)
+	a.n = 0
+}
+
+// spliceSig turns `{...}` into `{...,"sig":"<b64>"}`.
+func spliceSig(b, sig []byte) []byte {
+	out := make([]byte, 0, len(b)+100)
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"sig":"`...)
+	out = base64.StdEncoding.AppendEncode(out, sig)
+	out = append(out, `"}`...)
+	return out
+}
+
+func (a *Auditor) writeLocked(line []byte) {
+	if a.f == nil {
+		if a.err == nil {
+			a.err = errors.New("audit: closed")
+		}
+		return
+	}
+	if a.err != nil {
+		// A failed write may have left a partial line: writing on would
+		// hide the damage behind a valid-looking chain. Stay failed.
+		a.log.Error("audit record not written: earlier failure", "err", a.err)
+		return
+	}
+	buf := append(append(a.buf[:0], line...), '\n')
+	a.buf = buf
+	if _, err := a.f.Write(buf); err != nil {
+		a.err = fmt.Errorf("audit: write: %w", err)
+		a.log.Error("audit write failed", "err", err)
+		return
+	}
+	if !a.opt.NoSync {
+		if err := a.f.Sync(); err != nil {
+			a.err = fmt.Errorf("audit: fsync: %w", err)
+			a.log.Error("audit fsync failed", "err", err)
+			return
+		}
+	}
+	a.seq++
+	a.prev = sha256.Sum256(line)
+	a.n++
+}
+
+// encode writes a record's line (without sig and newline).
+func (a *Auditor) encode(kind string, attrs []slog.Attr, seq uint64) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"time":`...)
+	b = appendString(b, a.opt.Now().UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"kind":`...)
+	b = appendString(b, kind)
+	b = append(b, `,"attrs":`...)
+	b = appendAttrs(b, attrs)
+	b = append(b, `,"prev":"`...)
+	b = hex.AppendEncode(b, a.prev[:])
+	b = append(b, `"}`...)
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // strings always marshal
+	return append(b, q...)
+}
+
+func appendAttrs(b []byte, attrs []slog.Attr) []byte {
+	b = append(b, '{')
+	first := true
+	for _, at := range attrs {
+		if at.Equal(slog.Attr{}) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, at.Key)
+		b = append(b, ':')
+		b = appendValue(b, at.Value.Resolve())
+	}
+	return append(b, '}')
+}
+
+func appendValue(b []byte, v slog.Value) []byte {
+	switch v.Kind() {
+	case slog.KindString:
+		return appendString(b, v.String())
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		q, err := json.Marshal(v.Float64())
+		if err != nil { // NaN, Inf
+			return appendString(b, strconv.FormatFloat(v.Float64(), 'g', -1, 64))
+		}
+		return append(b, q...)
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool())
+	case slog.KindTime:
+		return appendString(b, v.Time().UTC().Format(time.RFC3339Nano))
+	case slog.KindDuration:
+		return appendString(b, v.Duration().String())
+	case slog.KindGroup:
+		return appendAttrs(b, v.Group())
+	default:
+		return appendString(b, fmt.Sprint(v.Any()))
+	}
+}
+
+// readLines is a helper for Verify: it yields each line of r (without
+// newline), and whether the file ended with a newline.
+func readLines(r io.Reader, fn func(line []byte) error) (endsNL bool, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			nl := line[len(line)-1] == '\n'
+			if nl {
+				line = line[:len(line)-1]
+			}
+			endsNL = nl
+			if err := fn(line); err != nil {
+				return endsNL, err
+			}
+		}
+		if err == io.EOF {
+			return endsNL, nil
+		}
+		if err != nil {
+			return endsNL, err
+		}
+	}
+}
