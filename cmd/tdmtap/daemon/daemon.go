@@ -54,6 +54,9 @@ type Options struct {
 	// StartTimeout and StopTimeout bound start and the drain at stop
 	// (defaults 15 s and 30 s).
 	StartTimeout, StopTimeout time.Duration
+	// Started, when set, is called by Run once the daemon is running (its
+	// signal handlers are installed by then).
+	Started func(*Daemon)
 }
 
 // Daemon is one running gateway.
@@ -313,6 +316,9 @@ func Run(ctx context.Context, opts Options) error {
 	defer signal.Stop(sigs)
 	if err := d.Start(ctx); err != nil {
 		return err
+	}
+	if opts.Started != nil {
+		opts.Started(d)
 	}
 	for {
 		select {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,10 +319,23 @@ func (h *handover) stats() map[string][2]deliver.Stats {
 	return m
 }
 
-// auditLog records delivery audit events in the log until the HI1 audit
-// chain exists.
+// auditLog records audit events in the ordinary log until the HI1 audit
+// chain exists. The log never carries LIIDs or numbers, so attributes that
+// may hold them are left out (the CIN identifies the intercept).
 type auditLog struct{ log *slog.Logger }
 
 func (a auditLog) Record(kind string, attrs ...slog.Attr) {
-	a.log.LogAttrs(context.Background(), slog.LevelWarn, "audit: "+kind, attrs...)
+	kept := make([]slog.Attr, 0, len(attrs))
+	for _, at := range attrs {
+		switch strings.ToLower(at.Key) {
+		case "liid", "target", "targets", "number", "called", "calling":
+			continue
+		}
+		kept = append(kept, at)
+	}
+	level := slog.LevelInfo
+	if strings.HasPrefix(kind, "deliver.") {
+		level = slog.LevelWarn
+	}
+	a.log.LogAttrs(context.Background(), level, "audit: "+kind, kept...)
 }
