@@ -116,7 +116,7 @@ func (a *auditRec) Record(kind string, attrs ...slog.Attr) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	tr    *call.Tracker
 	b     *Bridge
 	dm    *demux.Demux
@@ -132,7 +132,7 @@ type env struct {
 
 type opt func(*Config)
 
-func newEnv(t *testing.T, opts ...opt) *env {
+func newEnv(t testing.TB, opts ...opt) *env {
 	e := &env{t: t, o: &recorder{}, store: &warrant.Store{}, audit: &auditRec{}, reg: prometheus.NewRegistry(),
 		logs: &bytes.Buffer{}, at: t0, frame: 1000, dm: demux.New()}
 	e.store.Swap(warrants(t))
