@@ -135,3 +135,33 @@ func BenchmarkHuntAIS(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkFramer(b *testing.B) {
+	slots := make([]byte, 32)
+	b.Run("e1-crc4-cas", func(b *testing.B) {
+		f := NewE1Framer(E1Config{CRC4: true, CAS: true})
+		buf := make([]byte, 0, 32*8)
+		b.SetBytes(32 * 8)
+		b.ReportAllocs()
+		for range b.N {
+			buf = buf[:0]
+			for range 8 {
+				buf = f.AppendFrame(buf, slots)
+			}
+		}
+		b.ReportMetric(float64(32*8)*float64(b.N)/b.Elapsed().Seconds()/(E1BitRate/8), "e1-spans-realtime")
+	})
+	b.Run("t1-esf", func(b *testing.B) {
+		f := NewT1Framer(T1Config{ESF: true, RobbedBit: true})
+		buf := make([]byte, 0, 193)
+		b.SetBytes(193)
+		b.ReportAllocs()
+		for range b.N {
+			buf = buf[:0]
+			for range 8 {
+				buf = f.AppendFrame(buf, slots[:24])
+			}
+		}
+		b.ReportMetric(float64(193)*float64(b.N)/b.Elapsed().Seconds()/(T1BitRate/8), "t1-spans-realtime")
+	})
+}

@@ -131,12 +131,11 @@ func (f *E1Framer) AppendFrame(dst, slots []byte) []byte {
 		}
 	}
 	if f.cfg.CRC4 {
+		c0 := ts0
 		if mfn&1 == 0 {
-			f.crc = crc4Table[f.crc<<4^(ts0&0x7f)]
-		} else {
-			f.crc = crc4Table[f.crc<<4^ts0]
+			c0 &= 0x7f // C bits count as 0
 		}
-		f.crc = crc4Update(f.crc, out[1:])
+		f.crc = e1FrameCRC(f.crc, out, c0)
 		if mfn&7 == 7 {
 			f.prevCRC = f.crc
 			f.crc = 0

@@ -113,3 +113,73 @@ func FuzzT1Deframer(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkingInvariance: the same impaired stream written at once, octet
+// by octet and in random pieces gives the same frames and the same Stats
+// (AIS aside, which is raised between writes).
+func TestChunkingInvariance(t *testing.T) {
+	type run struct {
+		frames []uint64
+		sum    uint64
+		st     Stats
+	}
+	feed := func(mk func(FrameHandler) Deframer, p []byte, how int) run {
+		var r run
+		d := mk(func(fn uint64, slots []byte) {
+			r.frames = append(r.frames, fn)
+			for _, x := range slots {
+				r.sum = r.sum*31 + uint64(x)
+			}
+		})
+		switch how {
+		case 0:
+			d.Write(p)
+		case 1:
+			for i := range p {
+				d.Write(p[i : i+1])
+			}
+		default:
+			chunked(d, p, uint64(how))
+		}
+		r.st = withoutAIS(d.Stats())
+		return r
+	}
+	// E1 with CRC-4 and CAS: slips, FAS and CRC errors, a burst of ones.
+	e1cfg := E1Config{CRC4: true, CAS: true}
+	_, e1s, _ := e1Stream(t, e1cfg, 3000, 50)
+	e1s = editBit(e1s, 500*256+3, true)
+	e1s = editBit(e1s, 1500*256+100, false)
+	for i := 2000 * 32; i < 2010*32; i++ {
+		e1s[i] = 0xff
+	}
+	e1s = shiftBits(e1s, 1001)
+	// T1 ESF with a slip and a burst.
+	_, t1s, _ := t1Stream(t, T1Config{ESF: true, RobbedBit: true}, 3000, 51)
+	t1s = editBit(t1s, 700*193+9, false)
+	for i := 193 * 200; i < 193*205; i++ {
+		t1s[i] ^= 0x5a
+	}
+	t1s = shiftBits(t1s, 77)
+	_, sfs, _ := t1Stream(t, T1Config{}, 3000, 52)
+	sfs = editBit(sfs, 1000*193, true)
+	for _, tc := range []struct {
+		name string
+		mk   func(FrameHandler) Deframer
+		p    []byte
+	}{
+		{"e1", func(h FrameHandler) Deframer { return NewE1Deframer(e1cfg, h) }, e1s},
+		{"t1-esf", func(h FrameHandler) Deframer { return NewT1Deframer(T1Config{ESF: true}, h) }, t1s},
+		{"t1-sf", func(h FrameHandler) Deframer { return NewT1Deframer(T1Config{}, h) }, sfs},
+	} {
+		ref := feed(tc.mk, tc.p, 0)
+		if ref.st.AlignmentLosses < 1 || ref.st.Frames < 2500 {
+			t.Fatalf("%s: impairments not seen: %+v", tc.name, ref.st)
+		}
+		for how := 1; how < 5; how++ {
+			got := feed(tc.mk, tc.p, how)
+			if got.st != ref.st || got.sum != ref.sum || len(got.frames) != len(ref.frames) {
+				t.Fatalf("%s: writing mode %d differs:\n%+v\n%+v", tc.name, how, got.st, ref.st)
+			}
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package e1
 
+import "encoding/binary"
+
 // T1Framer builds a T1 bitstream (SF/D4 or ESF) from channel octets. Frames
 // are 193 bits, so the output is not byte aligned per frame: the framer keeps
 // the bits that do not fill an octet and emits them with the next frame
@@ -145,8 +147,7 @@ func (f *T1Framer) AppendFrame(dst, slots []byte) []byte {
 		}
 	}
 	if f.cfg.ESF {
-		f.crc = crc6Bit(f.crc, 1)
-		f.crc = crc6Update(f.crc, ch[:])
+		f.crc = t1FrameCRC(f.crc, ch[:])
 		if f.frame%24 == 23 {
 			f.prevCRC = f.crc
 			f.crc = 0
@@ -170,10 +171,16 @@ func (f *T1Framer) AppendFrame(dst, slots []byte) []byte {
 		dst = append(dst, uint8(f.acc))
 		f.acc, f.nacc = 0, 0
 	}
-	for _, b := range ch {
-		f.acc = f.acc<<8 | uint64(b)
-		dst = append(dst, uint8(f.acc>>f.nacc))
-		f.acc &= 1<<f.nacc - 1
+	if s := f.nacc; s != 0 {
+		// Shift the octets right by the s pending bits.
+		w0 := binary.BigEndian.Uint64(ch[0:])
+		w1 := binary.BigEndian.Uint64(ch[8:])
+		w2 := binary.BigEndian.Uint64(ch[16:])
+		dst = binary.BigEndian.AppendUint64(dst, f.acc<<(64-s)|w0>>s)
+		dst = binary.BigEndian.AppendUint64(dst, w0<<(64-s)|w1>>s)
+		dst = binary.BigEndian.AppendUint64(dst, w1<<(64-s)|w2>>s)
+		f.acc = w2 & (1<<s - 1)
+		return dst
 	}
-	return dst
+	return append(dst, ch[:]...)
 }
