@@ -1,0 +1,119 @@
+package bridge
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tdmtap/tdmtap/bridge/warrant"
+	"github.com/tdmtap/tdmtap/config"
+	"github.com/tdmtap/tdmtap/ss7/call"
+	"github.com/tdmtap/tdmtap/ss7/isup"
+	"github.com/tdmtap/tdmtap/tdm/demux"
+)
+
+const ansiConfig = `node:
+  name: n
+  operator_id: OP
+  network_element_id: NE
+  authorization_country: US
+  numbering: {country_code: "1", national_prefix: "1", international_prefix: "011", nsn_length: 10}
+links:
+  - {name: l, role: asp, transport: tcp, remote: ["10.0.0.2:2905"], variant: ansi, own_pc: 1-2-3, adjacent_pc: "66051",
+     network_indicator: national}
+spans:
+  - {name: up, source: satop, listen: "0.0.0.0:5006", framing: t1-esf}
+  - {name: down, source: satop, listen: "0.0.0.0:5004", framing: t1-sf}
+circuits:
+  - between: [10-20-30, 10-20-31]
+    cic: 5001-5024
+    a_to_b: {span: up, ts_offset: -5000}
+    b_to_a: {span: down, timeslots: [1-12, 13-24]}
+destinations:
+  - {name: lemf, hi2: "lemf.example.net:7002", hi3: "lemf.example.net:7003", cc_format: pstnIsdnCC, spool_dir: /var/spool/tdmtap/lemf}
+warrants:
+  - liid: US-1
+    targets: ["1 202 555 0100"]
+    valid_from: 2026-01-01T00:00:00Z
+    valid_until: 2027-01-01T00:00:00Z
+    delivery: iri+cc
+    destinations: lemf
+`
+
+type sender struct{ got [][]byte }
+
+func (s *sender) Send(p []byte) error {
+	if len(p) == 0 {
+		return errors.New("empty")
+	}
+	s.got = append(s.got, bytes.Clone(p))
+	return nil
+}
+
+// TestFromConfigANSIT1 builds the bridge from a config file: ANSI numbers
+// (calling party NAI 7 = national) match, the T1 spans give µ-law (PT 0),
+// the destination takes pstnIsdnCC, and SessionOutput routes by name.
+func TestFromConfigANSIT1(t *testing.T) {
+	c, ps := config.Parse("ansi.yaml", []byte(ansiConfig))
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	set, err := c.WarrantSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := FromConfig(c)
+	a, b := uint32(10<<16|20<<8|30), uint32(10<<16|20<<8|31)
+	if !cfg.ANSI(call.MakeKey(2, b, a, 5010)) || cfg.SpanT1("nope") || !cfg.SpanT1("down") || cfg.Destinations["lemf"] != config.PstnIsdnCC {
+		t.Fatalf("FromConfig: ANSI %v T1 %v formats %v", cfg.ANSI(call.MakeKey(2, a, b, 5010)), cfg.SpanT1("down"), cfg.Destinations)
+	}
+	iri, cc := &sender{}, &sender{}
+	out := NewSessionOutput(map[string]Destination{"lemf": {IRI: iri, CC: cc}})
+	cfg.Output = out
+	cfg.Warrants = &warrant.Store{}
+	cfg.Warrants.Swap(set)
+	dm := demux.New()
+	cfg.Demux = dm
+	cfg.Now = func() time.Time { return t0 }
+	br, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := call.NewTracker(call.Config{}, br)
+	m := iam(5010, "2025550199", "2025550100")
+	m.Calling.NAI = 7 // ANSI: national number
+	m.Called.NAI = 7
+	tr.Handle(t0, 2, a, b, m)
+	tr.Handle(t0.Add(time.Second), 2, b, a, msg(isup.ANM, 5010))
+	first := uint64(77)
+	for _, span := range []string{"up", "down"} {
+		slots := make([]byte, 320*24)
+		for f := range 320 {
+			for ts := 1; ts <= 24; ts++ {
+				slots[f*24+ts-1] = pattern(span, ts, first+uint64(f))
+			}
+		}
+		dm.Frames(span, first, 320, slots, 24)
+	}
+	tr.Handle(t0.Add(2*time.Second), 2, a, b, rel(5010, 16))
+	// Unknown destinations are counted, not delivered.
+	out.SendIRI("gone", []byte{1})
+	if out.Unrouted.Load() != 1 || out.Refused.Load() != 0 {
+		t.Errorf("unrouted %d refused %d", out.Unrouted.Load(), out.Refused.Load())
+	}
+
+	e := &env{t: t, o: &recorder{}}
+	for _, p := range iri.got {
+		e.o.add("lemf", 2, p)
+	}
+	for _, p := range cc.got {
+		e.o.add("lemf", 3, p)
+	}
+	got := e.decoded()
+	e.wantTypes(got, "US-1", "BEGIN CONTINUE MEDIA MEDIA END")
+	checkContent(t, got, "US-1", "up", "down", [2]int{10, 10}, first, 2, 0)
+	if h := got[0].p.Header; h.OperatorID != "OP" || h.NetworkElementID != "NE" || h.AuthCountry != "US" || h.DeliveryCountry != "US" {
+		t.Errorf("header %+v", h)
+	}
+}
