@@ -129,8 +129,11 @@ func t1FrameCRC(c uint8, slots []byte) uint8 {
 	w2 := binary.LittleEndian.Uint64(slots[16:])
 	m := &t1CRCMask
 	r := t1CRCShift[c&63]
-	for j := range 6 {
-		r ^= uint8(bits.OnesCount64(w0&m[j][0]^w1&m[j][1]^w2&m[j][2])&1) << j
-	}
+	r ^= uint8(bits.OnesCount64(w0&m[0][0]^w1&m[0][1]^w2&m[0][2]) & 1)
+	r ^= uint8(bits.OnesCount64(w0&m[1][0]^w1&m[1][1]^w2&m[1][2])&1) << 1
+	r ^= uint8(bits.OnesCount64(w0&m[2][0]^w1&m[2][1]^w2&m[2][2])&1) << 2
+	r ^= uint8(bits.OnesCount64(w0&m[3][0]^w1&m[3][1]^w2&m[3][2])&1) << 3
+	r ^= uint8(bits.OnesCount64(w0&m[4][0]^w1&m[4][1]^w2&m[4][2])&1) << 4
+	r ^= uint8(bits.OnesCount64(w0&m[5][0]^w1&m[5][1]^w2&m[5][2])&1) << 5
 	return r
 }
