@@ -30,6 +30,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
@@ -74,8 +75,9 @@ type Daemon struct {
 	ho      *handover
 	metrics *metricsServer
 
-	mu  sync.Mutex // serialises Reload; guards cfg
-	cfg *config.Config
+	mu      sync.Mutex // serialises Reload; guards cfg
+	cfg     *config.Config
+	started time.Time
 }
 
 // New loads the config and builds the application graph (binding nothing
@@ -126,6 +128,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.app.Start(ctx); err != nil {
 		return fmt.Errorf("starting: %w", err)
 	}
+	d.started = time.Now()
+	sh := http.HandlerFunc(d.serveStatus)
+	d.metrics.status.Store(&sh)
 	d.metrics.ready.Store(true)
 	cfg := d.config()
 	d.log.Info("tdmtap running", "node", cfg.Node.Name, "links", len(cfg.Links), "spans", len(cfg.Spans),

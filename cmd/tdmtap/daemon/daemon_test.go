@@ -462,6 +462,8 @@ func TestDaemonEndToEnd(t *testing.T) {
 		"tdmtap_bridge_intercepts_started_total 1",
 		"tdmtap_bridge_intercepts_active 0",
 		`tdmtap_span_frames_total{span="tap-ab"}`,
+		`tdmtap_span_alarm{alarm=`,
+		`tdmtap_pw_lost_packets_total{kind="satop",span="tap-ba"}`,
 		`tdmtap_deliver_connected{dest="lemf-1",hi="hi2"} 1`,
 		"tdmtap_deliver_queued",
 		"go_goroutines",
@@ -473,6 +475,19 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 	if code, body := httpGet(t, "http://"+d.MetricsAddr()+"/healthz"); code != http.StatusOK || !strings.Contains(body, "ok") {
 		t.Errorf("/healthz: %d %q", code, body)
+	}
+	st, err := FetchStatus(context.Background(), d.MetricsAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Links) != 1 || st.Links[0].State != m3ua.StateActive.String() || st.Calls.Total != 2 ||
+		st.Intercepts.Started != 1 || st.Intercepts.Ended != 1 || len(st.Spans) != 2 || len(st.Destinations) != 2 ||
+		!st.Destinations[0].Connected || st.Warrants != 1 {
+		t.Errorf("status %+v", st)
+	}
+	var text bytes.Buffer
+	if err := st.WriteText(&text); err != nil || !strings.Contains(text.String(), "to-switch") || !strings.Contains(text.String(), "lemf-1") {
+		t.Errorf("status text (%v):\n%s", err, text.String())
 	}
 	stop(t, d)
 	logs := ts.log.String()

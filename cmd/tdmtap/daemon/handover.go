@@ -303,16 +303,22 @@ func (h *handover) closeAll() {
 	}
 }
 
+// destStats is one destination's session counters.
+type destStats struct {
+	st     [2]deliver.Stats // HI2, HI3
+	hasHI3 bool
+}
+
 // stats returns each destination's session counters.
-func (h *handover) stats() map[string][2]deliver.Stats {
+func (h *handover) stats() map[string]destStats {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	m := map[string][2]deliver.Stats{}
+	m := map[string]destStats{}
 	for name, d := range h.dests {
-		var s [2]deliver.Stats
-		s[0] = d.hi2.Stats()
+		var s destStats
+		s.st[0] = d.hi2.Stats()
 		if d.hi3 != nil {
-			s[1] = d.hi3.Stats()
+			s.st[1], s.hasHI3 = d.hi3.Stats(), true
 		}
 		m[name] = s
 	}

@@ -16,10 +16,11 @@ import (
 	"go.uber.org/fx"
 )
 
-// metricsServer serves /metrics and /healthz.
+// metricsServer serves /metrics, /healthz and /status.
 type metricsServer struct {
-	addr  atomic.Pointer[net.TCPAddr]
-	ready atomic.Bool
+	addr   atomic.Pointer[net.TCPAddr]
+	ready  atomic.Bool
+	status atomic.Pointer[http.HandlerFunc] // GET /status, set by the Daemon
 }
 
 // metricsModule provides the daemon's own registry (never the global one)
@@ -57,6 +58,14 @@ func newMetricsServer(lc fx.Lifecycle, cfg *config.Config, reg *prometheus.Regis
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		h := ms.status.Load()
+		if h == nil || !ms.ready.Load() {
+			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
+			return
+		}
+		(*h)(w, r)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
