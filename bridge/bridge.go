@@ -379,6 +379,9 @@ func (b *Bridge) Tick(now time.Time) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
 	for _, cs := range b.calls {
 		for _, s := range cs.sessions {
 			s.tick(now)
