@@ -55,6 +55,7 @@ type chanState struct {
 }
 
 type bearerCmd struct {
+	at    uint64 // frame number due (from the wall clock when issued)
 	span  int
 	idx   int
 	start bool
@@ -71,6 +72,8 @@ type bearer struct {
 	mu      sync.Mutex
 	pending []bearerCmd
 	frame   uint64 // next frame (generator goroutine; read under mu)
+	t0      time.Time
+	started bool
 	carried uint64
 	stopped bool
 }
@@ -97,15 +100,11 @@ func newBearer(spans []Span, speed float64, seed int64) (*bearer, error) {
 					ts = append(ts, t)
 				}
 			}
-			idx := make([]int, len(ts))
-			for j, t := range ts {
-				idx[j] = SlotIndex(g.t1, t)
-			}
 			fpp := batchFrames
 			if s.Payload > 0 {
 				fpp = s.Payload / len(ts)
 			}
-			p, err := pw.NewCESoPSNPacketizer(h, pw.CESoPSNConfig{Width: g.width, Slots: idx, FramesPerPacket: fpp})
+			p, err := pw.NewCESoPSNPacketizer(h, pw.CESoPSNConfig{Width: g.width, Slots: ts, FramesPerPacket: fpp})
 			if err != nil {
 				return nil, fmt.Errorf("switchsim: span %s: %w", s.Name, err)
 			}
@@ -173,6 +172,12 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 		b.mu.Unlock()
 		return
 	}
+	// The command takes effect at the frame the wall clock says now, so
+	// a generator running late (a loaded machine) still puts the window
+	// where the signalling put it on the frame clock.
+	if b.started {
+		c.at = uint64(time.Since(b.t0).Seconds() * 8000 * b.speed)
+	}
 	b.pending = append(b.pending, c)
 	b.mu.Unlock()
 	if c.done != nil {
@@ -180,10 +185,17 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 	}
 }
 
-func (b *bearer) apply() {
+// apply carries out the commands due before the end of the next batch
+// (all of them when force).
+func (b *bearer) apply(force bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	n := 0
 	for _, c := range b.pending {
+		if !force && c.at >= b.frame+batchFrames {
+			break
+		}
+		n++
 		g := b.spans[c.span]
 		if c.idx < 0 || c.idx >= g.width {
 			continue
@@ -204,12 +216,13 @@ func (b *bearer) apply() {
 		}
 		close(c.done)
 	}
-	b.pending = b.pending[:0]
+	k := copy(b.pending, b.pending[n:])
+	b.pending = b.pending[:k]
 }
 
 // batch generates and sends frames b.frame .. b.frame+7 on every span.
 func (b *bearer) batch() {
-	b.apply()
+	b.apply(false)
 	for _, g := range b.spans {
 		for i := range g.slots {
 			g.slots[i] = g.idle
@@ -246,7 +259,10 @@ func (b *bearer) batch() {
 // run paces the frames at 8000/s × speed until ctx ends; then it stops
 // every channel still carrying a pattern and closes the sockets.
 func (b *bearer) run(ctx context.Context) {
-	t0 := time.Now()
+	b.mu.Lock()
+	b.t0, b.started = time.Now(), true
+	t0 := b.t0
+	b.mu.Unlock()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	var sent uint64
@@ -257,7 +273,6 @@ func (b *bearer) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		b.apply() // stops take effect promptly even between batches
 		due := uint64(time.Since(t0).Seconds() * 8000 * b.speed)
 		due -= due % batchFrames
 		// Catch up at most 100 ms at a time so a stall does not freeze stops.
@@ -272,7 +287,7 @@ func (b *bearer) finish() {
 	b.mu.Lock()
 	b.stopped = true
 	b.mu.Unlock()
-	b.apply()
+	b.apply(true)
 	for _, g := range b.spans {
 		for idx, cs := range g.chans {
 			if cs != nil {
@@ -292,7 +307,18 @@ func (b *bearer) finish() {
 func (b *bearer) truth() []SpanTruth {
 	out := make([]SpanTruth, 0, len(b.spans))
 	for _, g := range b.spans {
-		out = append(out, SpanTruth{Name: g.s.Name, Dest: g.s.Dest, Framing: string(g.s.Framing), Kind: string(g.s.Kind), Frames: g.frames, Packets: g.pkts})
+		frames := g.frames
+		if g.satop != nil {
+			bits := uint64(e1.E1FrameBits)
+			if g.t1 {
+				bits = e1.T1FrameBits
+			}
+			frames = min(frames, g.pkts*uint64(g.satop.PayloadBytes)*8/bits)
+		} else {
+			fpp := uint64(g.ces.Config().FramesPerPacket)
+			frames = min(frames, g.pkts*fpp)
+		}
+		out = append(out, SpanTruth{Name: g.s.Name, Dest: g.s.Dest, Framing: string(g.s.Framing), Kind: string(g.s.Kind), Frames: frames, Packets: g.pkts})
 	}
 	return out
 }

@@ -252,17 +252,27 @@ func (c *callRun) reset() error {
 	if p.resetByT {
 		by = sideTerm
 	}
-	c.bearerOff()
 	var rng uint8
 	grs := false
 	if p.grs {
-		// GRS covers CIC..CIC+1: only when CIC+1 is ours and idle (held
-		// for the reset so no call starts on it meanwhile).
-		if lk, ok := c.s.locks[p.cic+1]; ok && lk.TryLock() {
-			defer lk.Unlock()
-			grs, rng = true, 1
+		// GRS covers CIC..CIC+1: only when CIC+1 is ours and idle; its
+		// call, if any, is let finish first (the conversation goes on
+		// meanwhile), for at most 4 holds, else RSC. CIC+1 is held for
+		// the reset so no call starts on it meanwhile. Waits only go
+		// upwards in CIC order, so they cannot deadlock.
+		if lk, ok := c.s.locks[p.cic+1]; ok {
+			deadline := time.Now().Add(4 * c.s.cfg.Hold)
+			for !grs && time.Now().Before(deadline) && c.ctx.Err() == nil {
+				if lk.TryLock() {
+					defer lk.Unlock()
+					grs, rng = true, 1
+					break
+				}
+				_ = sleep(c.ctx, 5*time.Millisecond)
+			}
 		}
 	}
+	c.bearerOff()
 	c.m.Reset()
 	ack := isup.RLC
 	if grs {

@@ -136,6 +136,9 @@ type Config struct {
 	Ring        time.Duration // ACM → ANM (0: 100 ms)
 	Gap         time.Duration // between other messages of a call (0: 10 ms)
 	Mix         map[Scenario]float64
+	// RoundRobin gives call i the i-th scenario of positive weight in turn
+	// (in the order of Scenarios) instead of drawing it from the mix.
+	RoundRobin bool
 	// Targets are warrant target numbers (digits, "+" for international
 	// format); target scenarios use them, and other scenarios with
 	// probability TargetShare.

@@ -60,6 +60,7 @@ func ParseArgs(args []string, out io.Writer) (*CLI, error) {
 	fs.DurationVar(&c.Gap, "gap", 10*time.Millisecond, "time between the other messages of a call")
 	fs.DurationVar(&c.Duration, "duration", 0, "stop starting calls after this (0: no limit)")
 	fs.StringVar(&mix, "mix", "all", "scenario weights, e.g. answered=40,busy=10,target-orig=20 (scenarios: "+scenarioNames()+")")
+	fs.BoolVar(&c.RoundRobin, "round-robin", false, "scenarios of the mix in turn rather than drawn")
 	fs.StringVar(&targets, "targets", "", "comma-separated target numbers (+CC... international, else national)")
 	fs.Float64Var(&c.TargetShare, "target-share", 0.2, "share of non-target scenarios' calls that involve a target anyway")
 	fs.StringVar(&c.CountryCode, "country-code", "", "targets +CC... are sent in national form half of the time")

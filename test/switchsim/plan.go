@@ -38,15 +38,18 @@ func (s *Sim) plan(i int) *plan {
 		total += cfg.Mix[sc]
 	}
 	x := r.Float64() * total
-	p.scenario = Scenarios[len(Scenarios)-1]
+	var used []Scenario
 	for _, sc := range Scenarios {
 		if w := cfg.Mix[sc]; w > 0 {
-			if x < w {
+			used = append(used, sc)
+			if x >= 0 && x < w {
 				p.scenario = sc
-				break
 			}
 			x -= w
 		}
+	}
+	if p.scenario == "" || cfg.RoundRobin {
+		p.scenario = used[i%len(used)]
 	}
 	switch cfg.OrigSides {
 	case "a":

@@ -21,18 +21,18 @@ const TruthVersion = 1
 // receiver that started before the simulator's first packet sees the same
 // numbers.
 type GroundTruth struct {
-	Version  int       `json:"version"`
-	Seed     int64     `json:"seed"`
-	Variant  string    `json:"variant"`   // "itu" | "ansi"
-	Form     string    `json:"m3ua_form"` // "rfc4666" | "draft6"
-	NI       uint8     `json:"ni"`
-	PCA      uint32    `json:"pc_a"` // the simulator's own exchange (--opc)
-	PCB      uint32    `json:"pc_b"` // the far-end exchange (--dpc)
-	Law      string    `json:"law"`  // "alaw" (E1) | "ulaw" (T1)
-	IdleCode uint8     `json:"idle_code"`
-	InBand   bool      `json:"inband_at_acm"` // backward bearer starts at ACM (in-band information)
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
+	Version  int         `json:"version"`
+	Seed     int64       `json:"seed"`
+	Variant  string      `json:"variant"`   // "itu" | "ansi"
+	Form     string      `json:"m3ua_form"` // "rfc4666" | "draft6"
+	NI       uint8       `json:"ni"`
+	PCA      uint32      `json:"pc_a"` // the simulator's own exchange (--opc)
+	PCB      uint32      `json:"pc_b"` // the far-end exchange (--dpc)
+	Law      string      `json:"law"`  // "alaw" (E1) | "ulaw" (T1)
+	IdleCode uint8       `json:"idle_code"`
+	InBand   bool        `json:"inband_at_acm"` // backward bearer starts at ACM (in-band information)
+	Started  time.Time   `json:"started"`
+	Finished time.Time   `json:"finished"`
 	Spans    []SpanTruth `json:"spans"`
 	Calls    []CallTruth `json:"calls"`
 	Totals   Totals      `json:"totals"`
@@ -44,7 +44,7 @@ type SpanTruth struct {
 	Dest    string `json:"dest"`    // UDP destination
 	Framing string `json:"framing"` // e1 | e1-crc4 | t1-sf | t1-esf
 	Kind    string `json:"kind"`    // satop | cesopsn
-	Frames  uint64 `json:"frames"`  // frames sent (numbers 0 .. Frames-1)
+	Frames  uint64 `json:"frames"`  // frames sent whole in packets (numbers 0 .. Frames-1)
 	Packets uint64 `json:"packets"`
 }
 
