@@ -554,3 +554,29 @@ func TestLostPacketsFilledWithOnes(t *testing.T) {
 		}
 	})
 }
+
+func TestE1CASMultiframeLoss(t *testing.T) {
+	cfg := E1Config{CAS: true}
+	_, stream, _ := e1Stream(t, cfg, 160, 42)
+	d := NewE1Deframer(cfg, nil)
+	d.Write(stream[:64*32])
+	if st := d.Stats(); !st.InCASMultiframe || !st.SignallingValid {
+		t.Fatalf("no CAS multiframe: %+v", st)
+	}
+	// One bad CAS multiframe alignment signal is tolerated, two in a row are not.
+	stream[64*32+16] = 0xff
+	d.Write(stream[64*32 : 96*32])
+	if st := d.Stats(); !st.InCASMultiframe {
+		t.Fatal("lost after one bad signal")
+	}
+	stream[112*32+16] = 0xff
+	stream[128*32+16] = 0xff
+	d.Write(stream[96*32 : 129*32])
+	if st := d.Stats(); st.InCASMultiframe || st.SignallingValid || !st.InFrame {
+		t.Fatalf("kept after two bad signals: %+v", st)
+	}
+	d.Write(stream[129*32:])
+	if st := d.Stats(); !st.InCASMultiframe {
+		t.Fatalf("not realigned: %+v", st)
+	}
+}
