@@ -21,6 +21,8 @@ import (
 	"github.com/tdmtap/tdmtap/hi/psdu"
 	"github.com/tdmtap/tdmtap/ss7/isup"
 	"github.com/tdmtap/tdmtap/ss7/m3ua"
+	"github.com/tdmtap/tdmtap/ss7/sigtran"
+	"github.com/tdmtap/tdmtap/test/switchsim"
 )
 
 // Numbers of the test calls. Called party numbers go out as national
@@ -264,7 +266,17 @@ type testSetup struct {
 	sw                         *sw
 	lemf                       *lemf
 	hi2Addr                    string // HI2 address in the config
+	spanAB, spanBA             string // SAToP listen addresses
+	sgpRole                    bool   // the daemon listens (SGP) instead of dialling the test's SGP
+	sgpAddr                    string
 	log                        *syncBuffer
+}
+
+func (ts *testSetup) linkYAML() string {
+	if ts.sgpRole {
+		return "    role: sgp\n    transport: tcp\n    local: " + ts.sgpAddr + "\n"
+	}
+	return "    role: asp\n    transport: tcp\n    remote: " + ts.sw.addr + "\n"
 }
 
 func writeConfig(t *testing.T, ts *testSetup, hi2Addr, hi3Addr string) {
@@ -280,10 +292,7 @@ func writeConfig(t *testing.T, ts *testSetup, hi2Addr, hi3Addr string) {
     national_prefix: "0"
 links:
   - name: to-switch
-    role: asp
-    transport: tcp
-    remote: %s
-    routing_context: %d
+%s    routing_context: %d
     network_indicator: national
     variant: itu
     own_pc: 2-200-1
@@ -316,7 +325,7 @@ metrics:
 log:
   level: debug
   format: json
-`, ts.sw.addr, rcSwitch, freeUDP(t), freeUDP(t), hi2Addr, hi3Addr)
+`, ts.linkYAML(), rcSwitch, ts.spanAB, ts.spanBA, hi2Addr, hi3Addr)
 	if err := os.WriteFile(ts.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -337,11 +346,19 @@ func writeWarrants(t *testing.T, path, liid, target string) {
 	}
 }
 
-func setup(t *testing.T) *testSetup {
+func setup(t *testing.T, mods ...func(*testSetup)) *testSetup {
 	t.Helper()
 	dir := t.TempDir()
-	ts := &testSetup{dir: dir, cfgPath: filepath.Join(dir, "tdmtap.yaml"), warrantsPath: filepath.Join(dir, "warrants.yaml"), log: &syncBuffer{}}
-	ts.sw = newSwitch(t)
+	ts := &testSetup{dir: dir, cfgPath: filepath.Join(dir, "tdmtap.yaml"), warrantsPath: filepath.Join(dir, "warrants.yaml"), log: &syncBuffer{},
+		spanAB: freeUDP(t), spanBA: freeUDP(t)}
+	for _, m := range mods {
+		m(ts)
+	}
+	if !ts.sgpRole {
+		ts.sw = newSwitch(t)
+	} else {
+		ts.sgpAddr = freeTCP(t)
+	}
 	ts.lemf = newLEMF(t, "")
 	ts.hi2Addr = ts.lemf.hi2.Addr().String()
 	writeConfig(t, ts, ts.hi2Addr, ts.lemf.hi3.Addr().String())
@@ -705,5 +722,48 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDaemonContent: switchsim (as ASP, dialling the daemon's SGP) places
+// one answered call to the target with its bearer over SAToP; the LEMF gets
+// IRI BEGIN..END and HI3 content.
+func TestDaemonContent(t *testing.T) {
+	ts := setup(t, func(ts *testSetup) { ts.sgpRole = true })
+	d := start(t, ts)
+	defer stop(t, d)
+	gc, err := config.Load(ts.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcA, _ := config.ParsePointCode("2-200-3", config.ITU)
+	pcB, _ := config.ParsePointCode("2-200-4", config.ITU)
+	circuits, spans, err := switchsim.FromGatewayConfig(gc, pcA, pcB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := switchsim.New(switchsim.Config{
+		Role: m3ua.RoleASP, Transport: sigtran.TCP, Connect: [][]string{{d.LinkAddr("to-switch").String()}},
+		RC: rcSwitch, OPC: pcA, DPC: pcB, NI: 2, Variant: isup.ITU,
+		Calls: 1, Rate: 100, Concurrency: 1, Hold: 400 * time.Millisecond, Ring: 20 * time.Millisecond, Gap: 3 * time.Millisecond,
+		Mix: map[switchsim.Scenario]float64{switchsim.TargetTerm: 1}, Targets: []string{"+44" + targetNSN}, CountryCode: "44",
+		Seed: 1, Circuits: circuits, Spans: spans, Lead: 100 * time.Millisecond, Tail: 100 * time.Millisecond, LinkTimeout: testDeadline,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testDeadline)
+	defer cancel()
+	if _, err := sim.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts.lemf.expectCall(t, "LIID-TEST-1")
+	waitFor(t, "content at the LEMF", func() bool { return len(ts.lemf.cc) >= 10 })
+	if st := d.Status(); st.Intercepts.CC == 0 || st.Spans[0].Frames == 0 {
+		t.Errorf("status %+v", st)
+	}
+	stop(t, d)
+	if strings.Contains(ts.log.String(), targetNSN) {
+		t.Error("the daemon log contains the target number")
 	}
 }
