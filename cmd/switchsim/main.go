@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,35 +20,38 @@ import (
 )
 
 func main() {
-	os.Exit(run())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run() int {
-	cli, err := switchsim.ParseArgs(os.Args[1:], os.Stderr)
+// run is the command: exit code 0 when every call completed and the truth
+// file (if asked for) was written, 2 for a bad command line, 1 otherwise.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cli, err := switchsim.ParseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cli.LogLevel}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cli.LogLevel}))
 	cli.Config.Logger = log
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	gt, err := switchsim.Run(ctx, cli.Config)
 	if gt != nil && cli.Truth != "" {
 		if werr := gt.WriteFile(cli.Truth); werr != nil {
-			fmt.Fprintln(os.Stderr, werr)
+			fmt.Fprintln(stderr, werr)
 			return 1
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	t := gt.Totals
-	fmt.Printf("switchsim: %d calls (%d answered, %d with a target), %d ISUP messages, %d bearer frames with a pattern\n",
+	fmt.Fprintf(stdout, "switchsim: %d calls (%d answered, %d with a target), %d ISUP messages, %d bearer frames with a pattern\n",
 		t.Calls, t.Answered, t.TargetCalls, t.Messages, t.BearerFrames)
 	return 0
 }

@@ -216,11 +216,13 @@ func checkSignalling(t *testing.T, gt *GroundTruth, p *peer) {
 		evs := evByCall[ids[0]]
 		var want []call.EventKind
 		var from []uint32
+		var inband []bool
 		prev := ""
 		for _, m := range c.Messages {
 			if k, ok := kindOf(m.Type, prev); ok {
 				want = append(want, k)
 				from = append(from, m.OPC)
+				inband = append(inband, m.InBand)
 			}
 			prev = m.Type
 		}
@@ -229,6 +231,9 @@ func checkSignalling(t *testing.T, gt *GroundTruth, p *peer) {
 			continue
 		}
 		for i, e := range evs {
+			if e.Kind == call.AddressComplete && e.InBand != inband[i] {
+				t.Errorf("call %d: ACM in-band %v, truth %v", c.ID, e.InBand, inband[i])
+			}
 			if e.Kind != want[i] || e.FromPC != from[i] || e.OrigPC != c.OPC {
 				t.Errorf("call %d (%s) event %d: %s from %d orig %d, want %s from %d orig %d", c.ID, c.Scenario, i, e.Kind, e.FromPC, e.OrigPC, want[i], from[i], c.OPC)
 			}
