@@ -396,9 +396,17 @@ func (s *Store) DeletePending(xid string) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bPending).Delete([]byte(xid)) })
 }
 
+// Pending operations (X1 request types).
+const (
+	OpActivate = "ActivateTaskRequest"
+	OpModify   = "ModifyTaskRequest"
+)
+
 // ApprovePending atomically removes the pending command for xid and
-// creates its task (with signedBy appended). The pending entry must still
-// have hash; ErrNotFound otherwise.
+// applies it (with signedBy appended to the first signer): OpActivate
+// creates the task (ErrExists if the xId was taken meanwhile), OpModify
+// replaces the active task (ErrNotFound if it is no longer active). The
+// pending entry must still have hash; ErrNotFound otherwise.
 func (s *Store) ApprovePending(xid, hash, signedBy string, now time.Time) (Task, error) {
 	var out Task
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -409,13 +417,23 @@ func (s *Store) ApprovePending(xid, hash, signedBy string, now time.Time) (Task,
 		if !ok || p.Hash != hash {
 			return fmt.Errorf("pending %s: %w", xid, ErrNotFound)
 		}
-		if tx.Bucket(bTasks).Get([]byte(xid)) != nil {
-			return fmt.Errorf("task %s: %w", xid, ErrExists)
-		}
 		t := p.Task
 		t.SignedBy = append(t.SignedBy, signedBy)
 		t.State = StateActive
 		t.Created, t.Modified = now, now
+		old, exists, err := get[Task](tx, bTasks, xid)
+		if err != nil {
+			return err
+		}
+		if p.Op == OpModify {
+			if !exists || old.State != StateActive {
+				return fmt.Errorf("task %s: %w", xid, ErrNotFound)
+			}
+			t.Created = old.Created
+			t.Modifications = old.Modifications + 1
+		} else if exists {
+			return fmt.Errorf("task %s: %w", xid, ErrExists)
+		}
 		if err := checkDIDs(tx, t.DIDs); err != nil {
 			return err
 		}
