@@ -256,11 +256,20 @@ func (b *bearer) batch() {
 	b.mu.Unlock()
 }
 
+// begin fixes the wall-clock time of frame 0 (before run starts).
+func (b *bearer) begin(t0 time.Time) {
+	b.mu.Lock()
+	b.t0, b.started = t0, true
+	b.mu.Unlock()
+}
+
 // run paces the frames at 8000/s × speed until ctx ends; then it stops
 // every channel still carrying a pattern and closes the sockets.
 func (b *bearer) run(ctx context.Context) {
 	b.mu.Lock()
-	b.t0, b.started = time.Now(), true
+	if !b.started {
+		b.t0, b.started = time.Now(), true
+	}
 	t0 := b.t0
 	b.mu.Unlock()
 	tick := time.NewTicker(time.Millisecond)

@@ -174,6 +174,8 @@ func (s *Sim) Run(ctx context.Context) (*GroundTruth, error) {
 		return nil, err
 	}
 	gt.Started = time.Now().UTC()
+	s.bearer.begin(gt.Started)
+	gt.BearerEpoch, gt.FrameRate = gt.Started, 8000*cfg.Speed
 	bctx, bcancel := context.WithCancel(context.WithoutCancel(ctx))
 	bdone := make(chan struct{})
 	go func() { defer close(bdone); s.bearer.run(bctx) }()

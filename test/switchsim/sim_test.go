@@ -411,6 +411,32 @@ func TestScenariosITU(t *testing.T) {
 	gt, p, rx := runSim(t, runOpts{variant: isup.ITU, seed: 3, calls: 3 * len(Scenarios)})
 	checkSignalling(t, gt, p)
 	checkBearer(t, gt, rx, e1Slots(30))
+	// Windows sit on the frame clock where the signalling put them.
+	frameAt := func(tm time.Time) int64 { return int64(tm.Sub(gt.BearerEpoch).Seconds() * gt.FrameRate) }
+	for _, c := range gt.Calls {
+		var anm, end time.Time
+		for _, m := range c.Messages {
+			switch m.Type {
+			case "ANM":
+				anm = m.Time
+			case "REL", "RSC", "GRS":
+				if end.IsZero() {
+					end = m.Time
+				}
+			}
+		}
+		for _, b := range c.Bearer {
+			if !b.Carried {
+				continue
+			}
+			if d := int64(b.FirstFrame) - frameAt(anm); d < -8 || d > 400 {
+				t.Errorf("call %d %s: first frame %d is %d frames from ANM", c.ID, b.Dir, b.FirstFrame, d)
+			}
+			if d := int64(b.LastFrame) - frameAt(end); d > 8 || d < -400 {
+				t.Errorf("call %d %s: last frame %d is %d frames from the release", c.ID, b.Dir, b.LastFrame, d)
+			}
+		}
+	}
 	resets := map[string]int{}
 	for _, c := range gt.Calls {
 		resets[c.Reset]++

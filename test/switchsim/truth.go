@@ -21,21 +21,27 @@ const TruthVersion = 1
 // receiver that started before the simulator's first packet sees the same
 // numbers.
 type GroundTruth struct {
-	Version  int         `json:"version"`
-	Seed     int64       `json:"seed"`
-	Variant  string      `json:"variant"`   // "itu" | "ansi"
-	Form     string      `json:"m3ua_form"` // "rfc4666" | "draft6"
-	NI       uint8       `json:"ni"`
-	PCA      uint32      `json:"pc_a"` // the simulator's own exchange (--opc)
-	PCB      uint32      `json:"pc_b"` // the far-end exchange (--dpc)
-	Law      string      `json:"law"`  // "alaw" (E1) | "ulaw" (T1)
-	IdleCode uint8       `json:"idle_code"`
-	InBand   bool        `json:"inband_at_acm"` // backward bearer starts at ACM (in-band information)
-	Started  time.Time   `json:"started"`
-	Finished time.Time   `json:"finished"`
-	Spans    []SpanTruth `json:"spans"`
-	Calls    []CallTruth `json:"calls"`
-	Totals   Totals      `json:"totals"`
+	Version  int    `json:"version"`
+	Seed     int64  `json:"seed"`
+	Variant  string `json:"variant"`   // "itu" | "ansi"
+	Form     string `json:"m3ua_form"` // "rfc4666" | "draft6"
+	NI       uint8  `json:"ni"`
+	PCA      uint32 `json:"pc_a"` // the simulator's own exchange (--opc)
+	PCB      uint32 `json:"pc_b"` // the far-end exchange (--dpc)
+	Law      string `json:"law"`  // "alaw" (E1) | "ulaw" (T1)
+	IdleCode uint8  `json:"idle_code"`
+	InBand   bool   `json:"inband_at_acm"` // backward bearer starts at ACM (in-band information)
+	// Started is when the run (and the bearer) started. BearerEpoch is
+	// the wall-clock time of frame 0 of every span: frame f is due at
+	// BearerEpoch + f/FrameRate s (FrameRate = 8000 × Config.Speed); the
+	// generator sends it then or, running late, shortly after.
+	Started     time.Time   `json:"started"`
+	BearerEpoch time.Time   `json:"bearer_epoch"`
+	FrameRate   float64     `json:"frame_rate"`
+	Finished    time.Time   `json:"finished"`
+	Spans       []SpanTruth `json:"spans"`
+	Calls       []CallTruth `json:"calls"`
+	Totals      Totals      `json:"totals"`
 }
 
 // SpanTruth describes one span the simulator generated.
