@@ -45,6 +45,7 @@ type spool struct {
 	done      chan struct{}
 	onCommit  func(committed uint64) // tells the session new data is available
 	onMetrics func(count int, bytes int64)
+	delKeys   []uint64 // spooler goroutine only
 }
 
 func openSpool(path string) (*spool, error) {
@@ -205,14 +206,23 @@ func (s *spool) commit(batch []byte, deleted, delUpTo uint64) (last uint64, n in
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(spoolBucket)
 		if delUpTo > deleted {
+			// Collect, then delete by key: re-seeking First after each
+			// cursor Delete walks the emptied leaves again (quadratic).
+			keys := s.delKeys[:0]
 			c := b.Cursor()
-			for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= delUpTo; k, v = c.First() {
-				dn++
+			for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= delUpTo; k, v = c.Next() {
+				keys = append(keys, binary.BigEndian.Uint64(k))
 				dnb += int64(len(v))
-				if err := c.Delete(); err != nil {
+			}
+			s.delKeys = keys
+			var kb [8]byte
+			for _, k := range keys {
+				binary.BigEndian.PutUint64(kb[:], k)
+				if err := b.Delete(kb[:]); err != nil {
 					return err
 				}
 			}
+			dn = len(keys)
 		}
 		for p := batch; len(p) >= 12; {
 			l := int(binary.BigEndian.Uint32(p[8:12]))
