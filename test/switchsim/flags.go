@@ -49,7 +49,7 @@ func ParseArgs(args []string, out io.Writer) (*CLI, error) {
 	rc := fs.Uint("rc", 0, "M3UA routing context (0: none)")
 	fs.StringVar(&opc, "opc", "2-200-3", "own exchange point code (A), decimal or structured")
 	fs.StringVar(&dpc, "dpc", "2-200-4", "far-end exchange point code (B)")
-	fs.StringVar(&niS, "ni", "national", "network indicator: international|national|0..3")
+	fs.StringVar(&niS, "ni", "national", "network indicator: international|international_spare|national|national_spare|0..3")
 	fs.StringVar(&variant, "variant", "itu", "ISUP variant: itu or ansi")
 	fs.BoolVar(&c.Draft6, "draft", false, "legacy M3UA draft-6 DATA (raw MSU)")
 	fs.IntVar(&c.Calls, "calls", 100, "number of calls (0: until --duration)")
@@ -127,8 +127,12 @@ func ParseArgs(args []string, out io.Writer) (*CLI, error) {
 	switch strings.ToLower(niS) {
 	case "international":
 		c.NI = 0
+	case "international_spare":
+		c.NI = 1
 	case "national":
 		c.NI = 2
+	case "national_spare":
+		c.NI = 3
 	default:
 		n, err := strconv.ParseUint(niS, 10, 8)
 		if err != nil || n > 3 {
