@@ -67,6 +67,8 @@ func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handov
 	if err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
+	busy := func() bool { return b.Active() > 0 }
+	h.busy.Store(&busy)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	started := false

@@ -75,6 +75,9 @@ type Daemon struct {
 	ho      *handover
 	metrics *metricsServer
 
+	reloads  *prometheus.CounterVec
+	lastLoad prometheus.Gauge
+
 	mu      sync.Mutex // serialises Reload; guards cfg
 	cfg     *config.Config
 	started time.Time
@@ -100,6 +103,23 @@ func New(opts Options) (*Daemon, error) {
 	d.log = newLogger(opts.LogOutput, cfg.Log, d.level)
 	if d.reg, err = newRegistry(); err != nil {
 		return nil, err
+	}
+	d.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tdmtap", Subsystem: "config", Name: "reloads_total",
+		Help: "Configuration reloads (SIGHUP), by result (ok, error)."}, []string{"result"})
+	d.lastLoad = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tdmtap", Subsystem: "config", Name: "last_load_timestamp_seconds",
+		Help: "When the running configuration was loaded (Unix time)."})
+	d.lastLoad.SetToCurrentTime()
+	warrants := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tdmtap", Name: "warrants",
+		Help: "Warrants in the active set."}, func() float64 {
+		if d.store == nil {
+			return 0
+		}
+		return float64(d.store.Load().Len())
+	})
+	for _, c := range []prometheus.Collector{d.reloads, d.lastLoad, warrants} {
+		if err := d.reg.Register(c); err != nil {
+			return nil, err
+		}
 	}
 	d.app = fx.New(
 		loggingModule(d.log),
@@ -178,6 +198,15 @@ func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var res ReloadResult
+	ok := false
+	defer func() {
+		if ok {
+			d.reloads.WithLabelValues("ok").Inc()
+			d.lastLoad.SetToCurrentTime()
+		} else {
+			d.reloads.WithLabelValues("error").Inc()
+		}
+	}()
 	cfg, err := config.Load(d.opts.ConfigPath)
 	if err != nil {
 		d.log.Error("reload: config rejected; keeping the running configuration", "err", err)
@@ -201,6 +230,7 @@ func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
 	d.log.Info("reloaded",
 		"warrants_before", res.WarrantsBefore, "warrants_after", res.WarrantsAfter,
 		"destinations_added", res.Destinations.Added, "destinations_removed", res.Destinations.Removed,
+		"destinations_retiring", res.Destinations.Retiring,
 		"destinations_updated", res.Destinations.Updated, "active_intercepts", d.bridge.Active())
 	if len(res.NeedRestart) > 0 {
 		d.log.Warn("reload: changes that need a restart were not applied", "sections", res.NeedRestart)
@@ -209,6 +239,7 @@ func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
 		d.log.Error("reload: some destinations failed", "err", err)
 		return res, fmt.Errorf("reload: %w", err)
 	}
+	ok = true
 	return res, nil
 }
 
@@ -335,12 +366,24 @@ func Run(ctx context.Context, opts Options) error {
 				_, _ = d.Reload(ctx)
 				continue
 			}
-			d.log.Info("signal: draining", "signal", s.String())
-			err := d.Stop(context.Background())
-			if errors.Is(err, context.DeadlineExceeded) {
-				return fmt.Errorf("drain did not finish within %s: %w", d.opts.StopTimeout, err)
+			d.log.Info("signal: draining (a second signal stops at once)", "signal", s.String())
+			stopped := make(chan error, 1)
+			go func() { stopped <- d.Stop(context.Background()) }()
+			for {
+				select {
+				case err := <-stopped:
+					if errors.Is(err, context.DeadlineExceeded) {
+						return fmt.Errorf("drain did not finish within %s: %w", d.opts.StopTimeout, err)
+					}
+					return err
+				case s := <-sigs:
+					if s == syscall.SIGHUP {
+						continue
+					}
+					d.log.Warn("second signal: stopping without finishing the drain", "signal", s.String())
+					return errors.New("drain interrupted by a second signal")
+				}
 			}
-			return err
 		}
 	}
 }

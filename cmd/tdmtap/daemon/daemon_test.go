@@ -269,7 +269,15 @@ type testSetup struct {
 	spanAB, spanBA             string // SAToP listen addresses
 	sgpRole                    bool   // the daemon listens (SGP) instead of dialling the test's SGP
 	sgpAddr                    string
+	destName                   string // default lemf-1
 	log                        *syncBuffer
+}
+
+func (ts *testSetup) dest() string {
+	if ts.destName == "" {
+		return "lemf-1"
+	}
+	return ts.destName
 }
 
 func (ts *testSetup) linkYAML() string {
@@ -312,11 +320,11 @@ circuits:
     a_to_b: {span: tap-ab, timeslots: "1-15,17-31"}
     b_to_a: {span: tap-ba, timeslots: "1-15,17-31"}
 destinations:
-  - name: lemf-1
+  - name: %s
     hi2: %s
     hi3: %s
     cc_format: iPMMCC
-    spool_dir: spool/lemf-1
+    spool_dir: spool/%s
     keepalive: 1s
 warrants_file: warrants.yaml
 content_start: anm
@@ -325,13 +333,13 @@ metrics:
 log:
   level: debug
   format: json
-`, ts.linkYAML(), rcSwitch, ts.spanAB, ts.spanBA, hi2Addr, hi3Addr)
+`, ts.linkYAML(), rcSwitch, ts.spanAB, ts.spanBA, ts.dest(), hi2Addr, hi3Addr, ts.dest())
 	if err := os.WriteFile(ts.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func writeWarrants(t *testing.T, path, liid, target string) {
+func writeWarrants(t *testing.T, path, liid, target string, dest ...string) {
 	t.Helper()
 	w := fmt.Sprintf(`warrants:
   - liid: %s
@@ -339,8 +347,8 @@ func writeWarrants(t *testing.T, path, liid, target string) {
     valid_from: 2020-01-01T00:00:00Z
     valid_until: 2099-01-01T00:00:00Z
     delivery: iri+cc
-    destinations: [lemf-1]
-`, liid, target)
+    destinations: [%s]
+`, liid, target, append(dest, "lemf-1")[0])
 	if err := os.WriteFile(path, []byte(w), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -765,5 +773,60 @@ func TestDaemonContent(t *testing.T) {
 	stop(t, d)
 	if strings.Contains(ts.log.String(), targetNSN) {
 		t.Error("the daemon log contains the target number")
+	}
+}
+
+// TestDaemonReloadRetiresDestination: a destination removed while an
+// intercept to it is live stays open until that call ends (its IRI-END
+// arrives there), then closes; the new destination takes new intercepts.
+func TestDaemonReloadRetiresDestination(t *testing.T) {
+	ts := setup(t)
+	d := start(t, ts)
+	defer stop(t, d)
+	ts.sw.waitActive(t)
+
+	ts.sw.iam(t, 12, targetNSN, callerNSN)
+	begin := ts.lemf.next(t, "BEGIN")
+
+	l2 := newLEMF(t, "")
+	ts.destName = "lemf-2"
+	writeConfig(t, ts, l2.hi2.Addr().String(), l2.hi3.Addr().String())
+	writeWarrants(t, ts.warrantsPath, "LIID-TEST-2", targetNSN, "lemf-2")
+	res, err := d.Reload(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Destinations.Removed != 1 || res.Destinations.Retiring != 1 || res.Destinations.Added != 1 {
+		t.Errorf("reload: %+v", res.Destinations)
+	}
+	ts.sw.msg(t, false, isup.ACM, 12)
+	ts.sw.msg(t, false, isup.ANM, 12)
+	ts.sw.msg(t, true, isup.REL, 12)
+	ts.sw.msg(t, false, isup.RLC, 12)
+	for {
+		r := ts.lemf.next(t, "END at the retired destination")
+		if r.CIN != begin.CIN || r.LIID != "LIID-TEST-1" {
+			t.Fatalf("IRI %+v", r)
+		}
+		if r.Type == hi2.End {
+			break
+		}
+	}
+	waitFor(t, "the retired destination to close", func() bool {
+		for _, x := range d.Status().Destinations {
+			if x.Name == "lemf-1" {
+				return false
+			}
+		}
+		return true
+	})
+	ts.sw.call(t, 13, targetNSN, callerNSN)
+	l2.expectCall(t, "LIID-TEST-2")
+	ts.lemf.expectNone(t, 200*time.Millisecond, "retired destination after close")
+	_, body := httpGet(t, "http://"+d.MetricsAddr()+"/metrics")
+	for _, want := range []string{`tdmtap_config_reloads_total{result="ok"} 1`, "tdmtap_warrants 1", "tdmtap_config_last_load_timestamp_seconds"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }

@@ -31,6 +31,10 @@ const SpoolFile = "hi2.spool"
 type destination struct {
 	cfg      config.Destination
 	hi2, hi3 *deliver.Session
+	// retired: removed from the configuration while intercepts were live;
+	// still routable (those intercepts keep delivering) until no intercept
+	// is active, then closed.
+	retired bool
 }
 
 // handover owns the hi/deliver sessions: one per destination and HI. It is
@@ -41,10 +45,16 @@ type handover struct {
 	metrics *deliver.Metrics
 	node    config.Node
 
-	mu    sync.RWMutex
-	dests map[string]*destination
-	ctx   context.Context // sessions run under it; nil until started
-	stop  context.CancelFunc
+	mu       sync.RWMutex
+	dests    map[string]*destination
+	ctx      context.Context // sessions run under it; nil until started
+	stop     context.CancelFunc
+	reap     chan struct{} // closed when the reaper goroutine ends
+	reapStop context.CancelFunc
+
+	// busy reports whether intercepts are live (the bridge's Active() > 0);
+	// set once the bridge exists. Nil: never busy.
+	busy atomic.Pointer[func() bool]
 
 	// unknownDest counts PDUs for destinations that are not configured
 	// (removed by a reload while an intercept still names them).
@@ -89,6 +99,10 @@ func newHandover(lc fx.Lifecycle, cfg *config.Config, m *deliver.Metrics, reg pr
 			for _, d := range h.dests {
 				d.start(h.ctx)
 			}
+			var rctx context.Context
+			rctx, h.reapStop = context.WithCancel(h.ctx)
+			h.reap = make(chan struct{})
+			go h.reaper(rctx)
 			return nil
 		},
 		OnStop: h.drain,
@@ -204,12 +218,20 @@ func (h *handover) Send(dest string, hi deliver.HI, pdu []byte) error {
 	return s.Send(pdu)
 }
 
-// reloadCounts says what a reload changed.
-type reloadCounts struct{ Added, Removed, Updated, Unchanged int }
+// reloadCounts says what a reload changed. Retiring counts removed
+// destinations kept open for live intercepts (also counted in Removed).
+type reloadCounts struct{ Added, Removed, Updated, Unchanged, Retiring int }
 
-// apply installs a new destination list: new ones are opened and started,
-// removed ones drained and closed, changed ones closed and reopened (the IRI
-// spool carries over, so queued records go to the new address). Sends to a
+func (h *handover) isBusy() bool {
+	f := h.busy.Load()
+	return f != nil && (*f)()
+}
+
+// apply installs a new destination list: new ones are opened and started;
+// removed ones are drained and closed, or, while intercepts are live (they
+// keep the destinations they started with), retired: kept routable until no
+// intercept is active; changed ones are closed and reopened (the IRI spool
+// carries over, so queued records go to the new address). Sends to a
 // destination being replaced wait for the swap.
 func (h *handover) apply(ctx context.Context, dcs []config.Destination) (reloadCounts, error) {
 	var rc reloadCounts
@@ -219,22 +241,35 @@ func (h *handover) apply(ctx context.Context, dcs []config.Destination) (reloadC
 	for i := range dcs {
 		want[dcs[i].Name] = &dcs[i]
 	}
+	busy := h.isBusy()
 	var errs []error
 	for name, d := range h.dests {
-		if _, ok := want[name]; !ok {
-			if err := d.close(ctx, time.Second); err != nil {
-				errs = append(errs, err)
-			}
-			delete(h.dests, name)
-			rc.Removed++
+		if _, ok := want[name]; ok || d.retired {
+			continue
 		}
+		rc.Removed++
+		if busy {
+			d.retired = true
+			rc.Retiring++
+			continue
+		}
+		if err := d.close(ctx, time.Second); err != nil {
+			errs = append(errs, err)
+		}
+		delete(h.dests, name)
 	}
 	for name, dc := range want {
 		old, ok := h.dests[name]
 		if ok && sameDestination(&old.cfg, dc) {
-			rc.Unchanged++
+			if old.retired {
+				old.retired = false
+				rc.Added++
+			} else {
+				rc.Unchanged++
+			}
 			continue
 		}
+		wasLive := ok && !old.retired
 		if ok {
 			if err := old.close(ctx, time.Second); err != nil {
 				errs = append(errs, err)
@@ -250,13 +285,46 @@ func (h *handover) apply(ctx context.Context, dcs []config.Destination) (reloadC
 			d.start(h.ctx)
 		}
 		h.dests[name] = d
-		if ok {
+		if wasLive {
 			rc.Updated++
 		} else {
 			rc.Added++
 		}
 	}
 	return rc, errors.Join(errs...)
+}
+
+// reaper closes retired destinations once no intercept is active.
+func (h *handover) reaper(ctx context.Context) {
+	defer close(h.reap)
+	tk := time.NewTicker(time.Second)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		}
+		if h.isBusy() {
+			continue
+		}
+		h.mu.Lock()
+		n := 0
+		for name, d := range h.dests {
+			if !d.retired {
+				continue
+			}
+			if err := d.close(ctx, time.Second); err != nil {
+				h.log.Warn("closing a retired destination", "destination", name, "err", err)
+			}
+			delete(h.dests, name)
+			n++
+		}
+		h.mu.Unlock()
+		if n > 0 {
+			h.log.Info("retired destinations closed", "count", n)
+		}
+	}
 }
 
 func sameDestination(a, b *config.Destination) bool {
@@ -278,6 +346,10 @@ func sameDestination(a, b *config.Destination) bool {
 // drain runs at shutdown: every destination's IRI becomes durable in its
 // spool and the sessions close.
 func (h *handover) drain(ctx context.Context) error {
+	if h.reapStop != nil {
+		h.reapStop()
+		<-h.reap
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var errs []error
@@ -305,8 +377,9 @@ func (h *handover) closeAll() {
 
 // destStats is one destination's session counters.
 type destStats struct {
-	st     [2]deliver.Stats // HI2, HI3
-	hasHI3 bool
+	st      [2]deliver.Stats // HI2, HI3
+	hasHI3  bool
+	retired bool
 }
 
 // stats returns each destination's session counters.
@@ -316,7 +389,7 @@ func (h *handover) stats() map[string]destStats {
 	m := map[string]destStats{}
 	for name, d := range h.dests {
 		var s destStats
-		s.st[0] = d.hi2.Stats()
+		s.st[0], s.retired = d.hi2.Stats(), d.retired
 		if d.hi3 != nil {
 			s.st[1], s.hasHI3 = d.hi3.Stats(), true
 		}

@@ -70,6 +70,7 @@ type DestinationStatus struct {
 	SpoolBytes int64  `json:"spool_bytes"`
 	Dropped    uint64 `json:"dropped"`
 	Sent       uint64 `json:"sent"`
+	Retired    bool   `json:"retired,omitempty"` // removed by a reload, open until live intercepts end
 }
 
 // Status returns a snapshot of the daemon's state.
@@ -104,7 +105,7 @@ func (d *Daemon) Status() Status {
 			}
 			x := s.st[i]
 			st.Destinations = append(st.Destinations, DestinationStatus{Name: name, HI: hi.String(), Connected: x.Connected,
-				Queued: x.Queued, SpoolBytes: x.SpoolBytes, Dropped: x.Dropped, Sent: x.Sent})
+				Queued: x.Queued, SpoolBytes: x.SpoolBytes, Dropped: x.Dropped, Sent: x.Sent, Retired: s.retired})
 		}
 	}
 	sort.Slice(st.Destinations, func(i, j int) bool {
