@@ -54,12 +54,12 @@ func ParseAllowlist(fps []string) (Allowlist, error) {
 
 // Config configures the X1 server.
 type Config struct {
-	Store    *store.Store    // required
-	Verifier *sign.Verifier  // required (keys, durable nonces)
-	Allow    Allowlist       // client certificates admitted (required, non-empty)
-	Auditor  Auditor         // required in production
-	NE       string          // our neIdentifier; requests naming another are refused (1060)
-	ADMF     string          // expected admfIdentifier; "" accepts any
+	Store    *store.Store   // required
+	Verifier *sign.Verifier // required (keys, durable nonces)
+	Allow    Allowlist      // client certificates admitted (required, non-empty)
+	Auditor  Auditor        // required in production
+	NE       string         // our neIdentifier; requests naming another are refused (1060)
+	ADMF     string         // expected admfIdentifier; "" accepts any
 	// TwoPerson requires ActivateTask and ModifyTask to be signed by two
 	// different li-admin keys: the first signature leaves the command
 	// pending (response oK "Acknowledged"); the same command (same task
@@ -593,7 +593,7 @@ func TaskToDetails(t store.Task) *TaskDetails {
 	if t.Delivery == warrant.IRIAndCC {
 		td.DeliveryType, md = X2andX3, "HI2andHI3"
 	}
-	td.Mediation = []Mediation{{LIID: t.LIID, DeliveryType: md, Start: t.Start.UTC().Format(time.RFC3339), End: t.End.UTC().Format(time.RFC3339)}}
+	td.Mediation = []Mediation{{LIID: t.LIID, DeliveryType: md, Start: t.Start.UTC().Format(time.RFC3339Nano), End: t.End.UTC().Format(time.RFC3339Nano)}}
 	if t.Roles != 0 && t.Roles != warrant.RoleAll {
 		td.NumberRoles = strings.ReplaceAll(t.Roles.String(), "|", " ")
 	}
