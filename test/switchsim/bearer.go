@@ -61,7 +61,6 @@ type bearerCmd struct {
 	start bool
 	seed  uint64
 	bt    *BearerTruth
-	done  chan struct{}
 }
 
 // bearer generates all spans on one frame clock.
@@ -150,7 +149,8 @@ func (b *bearer) start(bt *BearerTruth) {
 	b.cmd(bt, true)
 }
 
-// stop ends it; it returns once the stop took effect (so bt is final).
+// stop ends it at the frame the wall clock says now. bt is final once the
+// generator has stopped.
 func (b *bearer) stop(bt *BearerTruth) {
 	b.cmd(bt, false)
 }
@@ -164,9 +164,6 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 		return
 	}
 	c := bearerCmd{span: i, idx: SlotIndex(b.spans[i].t1, bt.Timeslot), start: start, seed: bt.Seed, bt: bt}
-	if !start {
-		c.done = make(chan struct{})
-	}
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
@@ -180,9 +177,6 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 	}
 	b.pending = append(b.pending, c)
 	b.mu.Unlock()
-	if c.done != nil {
-		<-c.done
-	}
 }
 
 // apply carries out the commands due before the end of the next batch
@@ -214,7 +208,6 @@ func (b *bearer) apply(force bool) {
 				b.carried += c.bt.LastFrame - c.bt.FirstFrame + 1
 			}
 		}
-		close(c.done)
 	}
 	k := copy(b.pending, b.pending[n:])
 	b.pending = b.pending[:k]

@@ -9,6 +9,20 @@
 // Everything is drawn from Config.Seed: call i's scenario, numbers, CIC
 // (CICs are used in turn), originating side and choices are a function of
 // (seed, i); only times and TDM frame numbers depend on the run.
+//
+// The bearer runs on one frame clock for all spans (frame 0 = the first frame
+// sent, at GroundTruth.BearerEpoch). A call's bearer starts at the frame the
+// wall clock gives when ANM (or, with Config.InBand, ACM for the backward
+// direction) is sent, and ends just before REL/RSC/GRS; outside its window a
+// timeslot carries the idle code. GroundTruth records the windows exactly.
+//
+// A typical command line (the gateway as SGP listening on 2905, spans and
+// circuits from the gateway's own config):
+//
+//	switchsim --connect 127.0.0.1:2905 --rc 100 --opc 2-200-3 --dpc 2-200-4 \
+//	    --config tdmtap.yaml --calls 300 --rate 20 --hold 3s \
+//	    --targets +442079460001,+442079460002 --country-code 44 \
+//	    --truth truth.json --seed 7
 package switchsim
 
 import (
