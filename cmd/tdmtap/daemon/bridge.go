@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -69,40 +68,8 @@ func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handov
 	}
 	busy := func() bool { return b.Active() > 0 }
 	h.busy.Store(&busy)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	started := false
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			started = true
-			go func() {
-				defer close(done)
-				tk := time.NewTicker(time.Second)
-				defer tk.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case now := <-tk.C:
-						b.Tick(now)
-					}
-				}
-			}()
-			return nil
-		},
-		// Stopping the bridge stops content subscriptions; it sends no
-		// IRI-END (a shutdown is not the end of a call).
-		OnStop: func(stopCtx context.Context) error {
-			cancel()
-			if started {
-				select {
-				case <-done:
-				case <-stopCtx.Done():
-				}
-			}
-			b.Close()
-			return nil
-		},
-	})
+	// Ticks warrant expiry; at stop, content subscriptions end and no
+	// IRI-END is faked for calls still open.
+	bridge.RunWithLifecycle(lc, b, time.Second)
 	return b, nil
 }
