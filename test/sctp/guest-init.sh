@@ -1,0 +1,96 @@
+#!/bin/bash
+# test/sctp/guest-init.sh — PID 1 inside user-mode Linux (see run.sh).
+# The root file system is the host's, read-only (hostfs). This script mounts
+# what the tests need writable, loads the SCTP modules, and runs the steps;
+# it prints one line per step and the verdict line run.sh checks:
+#   TDMTAP-SCTP-STEP <name>: PASS|FAIL|SKIP <detail>
+#   TDMTAP-SCTP-VERDICT: PASS|FAIL <passed>/<run> [skipped: ...]
+# then powers the guest off. Environment from the kernel command line:
+# TDMTAP_ROOT (repository), TDMTAP_OUT (binaries; results/ is written there
+# through a read-write hostfs mount), TDMTAP_KVER, TDMTAP_ONLY.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8
+ROOT=${TDMTAP_ROOT:?}
+BIN=${TDMTAP_OUT:?}
+KVER=${TDMTAP_KVER:-$(uname -r)}
+ONLY=${TDMTAP_ONLY:-all}; ONLY=${ONLY//,/ }
+XFAIL=${TDMTAP_XFAIL:-}; XFAIL=${XFAIL//,/ }
+
+poweroff_now() {
+  sync
+  echo o >/proc/sysrq-trigger
+  sleep 30
+}
+trap poweroff_now EXIT
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs -o size=512m tmp /tmp
+mount -t tmpfs run /run
+mount -t tmpfs vartmp /var/tmp
+mkdir -p /tmp/results
+mount -t hostfs -o "$BIN/results" results /tmp/results || echo "guest: results mount failed; logs stay in the guest"
+RES=/tmp/results
+echo "guest: $(uname -sr), $(nproc) cpu, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+
+# --- kernel modules: sctp depends on ipv6 (crc-ccitt), udp_tunnel, ip6_udp_tunnel.
+M=/usr/lib/uml/modules/$KVER/kernel
+modok=1
+for m in lib/crc-ccitt net/ipv6/ipv6 net/ipv4/udp_tunnel net/ipv6/ip6_udp_tunnel net/sctp/sctp; do
+  if ! insmod "$M/$m.ko" 2>&1; then
+    echo "guest: insmod $m failed"
+    modok=0
+  fi
+done
+# The default cookie HMAC (md5) needs the hmac module; without it listen()
+# fails with ENOSYS. The association cookie is not what we test.
+echo none >/proc/sys/net/sctp/cookie_hmac_alg || modok=0
+
+# --- network: loopback only. 127.0.0.0/8 is on lo, so 127.0.0.1-9 are
+# all local addresses usable for multi-homing. MTU 1500 makes large
+# messages fragment as on a real link.
+ip link set lo up
+ip link set lo mtu 1500
+ip -6 addr add ::1/128 dev lo 2>/dev/null || true
+
+passed=0
+run=0
+failed=()
+skipped=()
+step_result() { # name status detail...
+  local name=$1 st=$2
+  shift 2
+  echo "TDMTAP-SCTP-STEP $name: $st $*"
+  case $st in
+    PASS) passed=$((passed + 1)); run=$((run + 1)) ;;
+    FAIL) failed+=("$name"); run=$((run + 1)) ;;
+    SKIP) skipped+=("$name") ;;
+  esac
+}
+want() { [ "$ONLY" = all ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+if [ $modok != 1 ]; then
+  step_result modules FAIL "SCTP modules did not load"
+else
+  step_result modules PASS "$(grep -c . /proc/net/sctp/assocs 2>/dev/null || echo 0) assocs table present; cookie_hmac_alg=$(cat /proc/sys/net/sctp/cookie_hmac_alg)"
+fi
+
+# shellcheck source=test/sctp/steps.sh
+. "$ROOT/test/sctp/steps.sh"
+
+for s in sigtran direct osmostp failover; do
+  if want $s && [ $modok = 1 ]; then
+    t=$(date +%s)
+    "step_$s"
+    echo "guest: step $s took $(( $(date +%s) - t ))s"
+  fi
+done
+
+v=FAIL
+if [ ${#failed[@]} -eq 0 ] && [ $run -gt 0 ]; then
+  v=PASS
+fi
+line="TDMTAP-SCTP-VERDICT: $v $passed/$run"
+[ ${#failed[@]} -gt 0 ] && line="$line failed: ${failed[*]}"
+[ ${#skipped[@]} -gt 0 ] && line="$line skipped: ${skipped[*]}"
+echo "$line"
