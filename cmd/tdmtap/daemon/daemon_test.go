@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -698,17 +699,38 @@ func TestExampleConfigStartsWithoutPeers(t *testing.T) {
 		}
 	}
 	log := &syncBuffer{}
+	before := runtime.NumGoroutine()
 	d, err := New(Options{ConfigPath: filepath.Join(dir, "example.yaml"), LogOutput: log})
 	if err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			t.Skipf("example ports in use here: %v", err)
+		}
 		t.Fatal(err)
 	}
 	if err := d.Start(context.Background()); err != nil {
-		t.Skipf("example ports in use here: %v", err)
+		if strings.Contains(err.Error(), "address already in use") {
+			_ = d.Stop(context.Background())
+			t.Skipf("example ports in use here: %v", err)
+		}
+		t.Fatal(err)
 	}
 	waitFor(t, "a link retry", func() bool { return strings.Contains(log.String(), "reconnecting") })
+	if code, _ := httpGet(t, "http://"+d.MetricsAddr()+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+	http.DefaultClient.CloseIdleConnections()
 	stop(t, d)
 	if !strings.Contains(log.String(), "tdmtap stopped") {
 		t.Errorf("no clean stop:\n%s", log.String())
+	}
+	// Every goroutine the daemon started has ended.
+	deadline := time.Now().Add(testDeadline)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before, %d after stop:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
