@@ -105,7 +105,9 @@ func TestWarrantCLIAgainstNode(t *testing.T) {
 
 	conn := []string{"--url", ts.URL + x1.DefaultPath, "--key", filepath.Join(dir, "alice.key"), "--key-id", "alice",
 		"--cert", cliCert, "--cert-key", cliKey, "--server-sha256", x1.Fingerprint(srvDER), "--ne", "node-1"}
-	w := func(args ...string) (string, error) { return runCLI(t, append(append([]string{"warrant"}, args...), conn...)...) }
+	w := func(args ...string) (string, error) {
+		return runCLI(t, append(append([]string{"warrant"}, args...), conn...)...)
+	}
 
 	out, err := w("dest", "add", "--did", "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", "--name", "lemf1", "--address", "192.0.2.1:6000")
 	if err != nil {
