@@ -37,7 +37,7 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("status output lacks %q:\n%s", want, out.String())
 		}
 	}
-	root.SetArgs([]string{"status"})
+	root.SetArgs([]string{"status", "--addr", ""}) // flag values persist between Execute calls
 	if err := root.Execute(); err == nil {
 		t.Error("status without --addr or -c succeeded")
 	}
