@@ -650,23 +650,51 @@ func (s *Store) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Publish returns an OnChange function that builds a warrant.Set from the
-// static warrants (e.g. from the configuration) plus the store's active
-// ones, under plan, and installs it in dst. Targets that do not normalise
-// are logged by count only (never the numbers).
-func Publish(plan warrant.NumberPlan, static []warrant.Warrant, dst *warrant.Store, log *slog.Logger) func([]warrant.Warrant) {
+// Publisher installs the union of the static warrants (from the
+// configuration file) and the store's active warrants in a warrant.Store.
+// Use SetActive as the store's OnChange and SetStatic on configuration
+// (re)load, so neither source clobbers the other. Targets that do not
+// normalise are logged by count only (never the numbers).
+type Publisher struct {
+	Dst *warrant.Store
+	Log *slog.Logger
+
+	mu     sync.Mutex
+	plan   warrant.NumberPlan
+	static []warrant.Warrant
+	active []warrant.Warrant
+}
+
+// SetStatic replaces the static warrants and the numbering plan and
+// reinstalls the set; it returns the normalisation errors.
+func (p *Publisher) SetStatic(plan warrant.NumberPlan, static []warrant.Warrant) []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.plan, p.static = plan, static
+	return p.installLocked()
+}
+
+// SetActive replaces the store's active warrants (the store's OnChange).
+func (p *Publisher) SetActive(active []warrant.Warrant) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.active = active
+	p.installLocked()
+}
+
+func (p *Publisher) installLocked() []error {
+	ws := make([]warrant.Warrant, 0, len(p.static)+len(p.active))
+	ws = append(ws, p.static...)
+	ws = append(ws, p.active...)
+	set, errs := warrant.NewSet(p.plan, ws)
+	log := p.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(active []warrant.Warrant) {
-		ws := make([]warrant.Warrant, 0, len(static)+len(active))
-		ws = append(ws, static...)
-		ws = append(ws, active...)
-		set, errs := warrant.NewSet(plan, ws)
-		if len(errs) > 0 {
-			log.Warn("warrant targets not normalised; left out", "count", len(errs))
-		}
-		dst.Swap(set)
-		log.Info("active warrants installed", "warrants", set.Len())
+	if len(errs) > 0 {
+		log.Warn("warrant targets not normalised; left out", "count", len(errs))
 	}
+	p.Dst.Swap(set)
+	log.Info("active warrants installed", "warrants", set.Len(), "provisioned", len(p.active))
+	return errs
 }

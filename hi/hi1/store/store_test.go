@@ -177,3 +177,19 @@ func TestNoncePrunedAfterTTL(t *testing.T) {
 		t.Fatal("nonce not pruned after its TTL")
 	}
 }
+
+func TestPublisherUnion(t *testing.T) {
+	dst := &warrant.Store{}
+	p := &Publisher{Dst: dst}
+	plan := warrant.NumberPlan{CountryCode: "44", NationalPrefix: "0"}
+	static := []warrant.Warrant{{LIID: "CFG", Targets: []warrant.Target{{Number: "+442079460009"}}, Start: t0, End: t0.Add(time.Hour), Delivery: warrant.IRIOnly}}
+	p.SetStatic(plan, static)
+	p.SetActive([]warrant.Warrant{{LIID: "X1", Targets: []warrant.Target{{Number: "+442079460001"}}, Start: t0, End: t0.Add(time.Hour), Delivery: warrant.IRIOnly}})
+	if dst.Load().Len() != 2 {
+		t.Fatalf("union has %d warrants", dst.Load().Len())
+	}
+	p.SetStatic(plan, nil) // config reload without static warrants keeps the provisioned one
+	if s := dst.Load(); s.Len() != 1 || s.Warrants()[0].LIID != "X1" {
+		t.Fatalf("reload clobbered provisioned warrants: %d", s.Len())
+	}
+}
