@@ -488,3 +488,24 @@ func TestNewChecksConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestGenericNumberDirection(t *testing.T) {
+	for _, tc := range []struct {
+		qualifier uint8
+		want      string
+	}{{6, "originating-Target"}, {1, "terminating-Target"}} {
+		e := newEnv(t)
+		m := iam(5, other, other2)
+		m.Generic = num(isup.PGenericNumber, tgt1)
+		m.Generic.Qualifier = tc.qualifier
+		e.send(0, pcA, m)
+		e.send(time.Second, pcB, rel(5, 16))
+		ps := e.decoded()
+		e.wantTypes(ps, "LIID-ONE", "BEGIN END")
+		begin := only(ps, "LIID-ONE", 2)[0].iri
+		if begin.Params.Direction != tc.want {
+			t.Errorf("qualifier %d: direction %q, want %q", tc.qualifier, begin.Params.Direction, tc.want)
+		}
+		e.wantParties(begin, partyWant{role: "originating-Party", calling: other2, params: []byte{0xC0}}, partyWant{role: "terminating-Party", called: other})
+	}
+}

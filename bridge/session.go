@@ -89,9 +89,14 @@ func (b *Bridge) newSession(e *call.Event, mt *warrant.Match) *session {
 		nb:     make([]byte, 0, 64),
 	}
 	// The intercepted call's direction: the target originates when it is
-	// the calling party (or the additional calling / charge number);
-	// otherwise it is called, directly or through forwarding.
-	if mt.Roles&(warrant.RoleCalling|warrant.RoleGeneric|warrant.RoleCharge) != 0 {
+	// the calling party (or the charge number, or a generic number that
+	// stands for the calling side); otherwise it is called, directly or
+	// through forwarding.
+	orig := warrant.RoleCalling | warrant.RoleCharge
+	if callingGeneric(&e.Generic, b.cfg.ANSI != nil && b.cfg.ANSI(e.Circuit)) {
+		orig |= warrant.RoleGeneric
+	}
+	if mt.Roles&orig != 0 {
 		s.dir = hi2.DirOriginatingTarget
 	} else {
 		s.dir = hi2.DirTerminatingTarget
@@ -116,6 +121,19 @@ func (b *Bridge) newSession(e *call.Event, mt *warrant.Match) *session {
 		return nil
 	}
 	return s
+}
+
+// callingGeneric reports whether a generic number (ITU number qualifier,
+// ANSI type of address) identifies the calling side rather than the called
+// one: ITU additional called (1), additional connected (5) and the reserved
+// original called / redirecting / redirection qualifiers (7-9) are called
+// side; ANSI dialed (0), destination (1) and completion (4) numbers too.
+func callingGeneric(n *isup.Number, ansi bool) bool {
+	q := n.Qualifier
+	if ansi {
+		return q != 0 && q != 1 && q != 4
+	}
+	return q != 1 && q != 5 && (q < 7 || q > 9)
 }
 
 func (s *session) isEnded() bool {
