@@ -229,9 +229,13 @@ func (r *Receiver) ReadStream(rd io.Reader, connID uint64, w io.Writer) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		r.mu.Lock()
-		r.sum.FramingErrors++
-		r.mu.Unlock()
+		var ne net.Error
+		if !errors.As(err, &ne) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			r.mu.Lock()
+			r.sum.FramingErrors++
+			r.mu.Unlock()
+			r.log.Warn("framing error", "conn", connID, "err", err)
+		}
 		return err
 	}
 	return nil
