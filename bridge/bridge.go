@@ -25,6 +25,18 @@
 // until its call ends. A session ends early only when its warrant's validity
 // window closes (seen by an event, by Tick, or by a content chunk timed after
 // it); it then sends IRI-END and stops content.
+//
+// Wiring (the daemon):
+//
+//	cfg := bridge.FromConfig(c)           // node, circuits, span framings, CC formats, content start, ANSI circuits
+//	cfg.Warrants = store                  // *warrant.Store holding c.WarrantSet()
+//	cfg.Output = bridge.NewSessionOutput(dests) // or any non-blocking Output
+//	cfg.Demux, cfg.Logger, cfg.Registerer, cfg.Auditor = dm, log, reg, audit
+//	br, err := bridge.New(cfg)
+//	tracker := call.NewTracker(callCfg, br) // br is the tracker's Sink
+//	bridge.RunWithLifecycle(lc, br, time.Second)
+//
+// On SIGHUP: br.Reload(newSet), br.SetDestinations(formats), out.Set(dests).
 package bridge
 
 import (

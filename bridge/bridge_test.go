@@ -509,3 +509,39 @@ func TestGenericNumberDirection(t *testing.T) {
 		e.wantParties(begin, partyWant{role: "originating-Party", calling: other2, params: []byte{0xC0}}, partyWant{role: "terminating-Party", called: other})
 	}
 }
+
+func TestIRIOnlyWarrant(t *testing.T) {
+	e := newEnv(t)
+	set, errs := warrant.NewSet(plan, []warrant.Warrant{{LIID: "LIID-IRI", Targets: []warrant.Target{{Number: "+44" + tgt1}},
+		Roles: warrant.RoleCalled, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour), Delivery: warrant.IRIOnly, Destinations: []string{"lemf1", "lemf2"}}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	e.b.Reload(set)
+	// The warrant counts the called role only: the target calling is not
+	// intercepted.
+	e.send(0, pcA, iam(4, other, tgt1))
+	e.send(time.Second, pcA, rel(4, 16))
+	if len(e.o.out) != 0 {
+		t.Fatalf("%d PDUs for a role the warrant does not count", len(e.o.out))
+	}
+	e.send(time.Second, pcA, iam(5, tgt1, other))
+	e.send(time.Second, pcB, msg(isup.ANM, 5))
+	e.feed(160 * 3)
+	if e.dm.Span(spanAtB).Subscribers(5) != 0 {
+		t.Error("IRI-only intercept subscribed the bearer")
+	}
+	e.send(time.Second, pcB, rel(5, 16))
+	ps := e.decoded()
+	e.wantTypes(ps, "LIID-IRI", "BEGIN BEGIN CONTINUE CONTINUE END END")
+	var per = map[string]int{}
+	for _, p := range ps {
+		if p.hi != 2 {
+			t.Errorf("HI%d PDU for an IRI-only warrant", p.hi)
+		}
+		per[p.dest]++
+	}
+	if per["lemf1"] != 3 || per["lemf2"] != 3 {
+		t.Errorf("PDUs per destination %v", per)
+	}
+}
