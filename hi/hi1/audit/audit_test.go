@@ -209,3 +209,22 @@ func TestRecordAfterCloseKeepsError(t *testing.T) {
 		t.Fatal("record after close not reported")
 	}
 }
+
+func TestSignatureEncodingNotMalleable(t *testing.T) {
+	pub, priv := newKey(t)
+	path := writeFile(t, priv, 2)
+	b, _ := os.ReadFile(path)
+	// The last base64 character before "==" carries 4 unused bits; a lax
+	// decoder would accept a changed character.
+	i := bytes.LastIndex(b, []byte(`=="}`))
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		if c == b[i-1] {
+			continue
+		}
+		m := bytes.Clone(b)
+		m[i-1] = c
+		if rep := verifyBytes(t, m, pub); rep.OK() {
+			t.Fatalf("altered signature character %q verified", c)
+		}
+	}
+}

@@ -120,7 +120,11 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 				return bad(seq, "checkpoint signature not in canonical position")
 			}
 			signed := append(append([]byte(nil), line[:i]...), '}')
-			sig, err := base64.StdEncoding.DecodeString(x.Sig)
+			rawSig := line[i+len(`,"sig":"`) : len(line)-2]
+			if string(rawSig) != x.Sig {
+				return bad(seq, "checkpoint signature not in canonical form")
+			}
+			sig, err := base64.StdEncoding.Strict().DecodeString(x.Sig)
 			if err != nil || len(sig) != ed25519.SignatureSize {
 				return bad(seq, "checkpoint signature malformed")
 			}
