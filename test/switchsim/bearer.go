@@ -14,6 +14,9 @@ import (
 // batchFrames is how many frames are generated at a time (1 ms).
 const batchFrames = 8
 
+// maxCatchUp is the most batches sent per 1 ms tick.
+const maxCatchUp = 4
+
 // Idle codes.
 const (
 	IdleALaw = 0xD5
@@ -61,6 +64,7 @@ type bearerCmd struct {
 	start bool
 	seed  uint64
 	bt    *BearerTruth
+	done  chan struct{} // stop: closed once the frames before the stop are sent
 }
 
 // bearer generates all spans on one frame clock.
@@ -75,6 +79,8 @@ type bearer struct {
 	started bool
 	carried uint64
 	stopped bool
+	maxLag  uint64 // most frames the generator was behind the wall clock
+	late    uint64 // ticks that found it more than a batch behind
 }
 
 func newBearer(spans []Span, speed float64, seed int64) (*bearer, error) {
@@ -149,8 +155,11 @@ func (b *bearer) start(bt *BearerTruth) {
 	b.cmd(bt, true)
 }
 
-// stop ends it at the frame the wall clock says now. bt is final once the
-// generator has stopped.
+// stop ends it at the frame the wall clock says now, and returns once the
+// generator has sent every frame before that one: the speech on the
+// circuit precedes the release on the link, as on a real trunk (a
+// generator running late holds the release back rather than letting it
+// overtake the bearer).
 func (b *bearer) stop(bt *BearerTruth) {
 	b.cmd(bt, false)
 }
@@ -164,6 +173,9 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 		return
 	}
 	c := bearerCmd{span: i, idx: SlotIndex(b.spans[i].t1, bt.Timeslot), start: start, seed: bt.Seed, bt: bt}
+	if !start {
+		c.done = make(chan struct{})
+	}
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
@@ -177,6 +189,9 @@ func (b *bearer) cmd(bt *BearerTruth, start bool) {
 	}
 	b.pending = append(b.pending, c)
 	b.mu.Unlock()
+	if c.done != nil {
+		<-c.done
+	}
 }
 
 // apply carries out the commands due before the end of the next batch
@@ -192,6 +207,9 @@ func (b *bearer) apply(force bool) {
 		n++
 		g := b.spans[c.span]
 		if c.idx < 0 || c.idx >= g.width {
+			if c.done != nil {
+				close(c.done)
+			}
 			continue
 		}
 		if c.start {
@@ -207,6 +225,9 @@ func (b *bearer) apply(force bool) {
 				c.bt.LastFrame = b.frame - 1
 				b.carried += c.bt.LastFrame - c.bt.FirstFrame + 1
 			}
+		}
+		if c.done != nil {
+			close(c.done)
 		}
 	}
 	k := copy(b.pending, b.pending[n:])
@@ -277,8 +298,14 @@ func (b *bearer) run(ctx context.Context) {
 		}
 		due := uint64(time.Since(t0).Seconds() * 8000 * b.speed)
 		due -= due % batchFrames
-		// Catch up at most 100 ms at a time so a stall does not freeze stops.
-		for n := 0; sent < due && n < 100; n++ {
+		if due > sent+batchFrames {
+			b.late++
+			b.maxLag = max(b.maxLag, due-sent)
+		}
+		// After a stall, catch up at most 4 packets per tick: the lag is
+		// made up at 4× the line rate instead of in one burst that a
+		// receiver's socket buffer or jitter buffer might not absorb.
+		for n := 0; sent < due && n < maxCatchUp; n++ {
 			b.batch()
 			sent += batchFrames
 		}

@@ -260,7 +260,8 @@ func (s *Sim) Run(ctx context.Context) (*GroundTruth, error) {
 	stop()
 	gt.Finished = time.Now().UTC()
 	gt.Spans = s.bearer.truth()
-	gt.Totals = Totals{ByScenario: map[string]int{}, ByMessage: map[string]int{}, BearerFrames: s.bearer.carried}
+	gt.Totals = Totals{ByScenario: map[string]int{}, ByMessage: map[string]int{}, BearerFrames: s.bearer.carried,
+		BearerMaxLag: s.bearer.maxLag, BearerLateTicks: s.bearer.late}
 	var failed error
 	for _, c := range s.calls {
 		gt.Calls = append(gt.Calls, *c)

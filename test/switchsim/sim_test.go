@@ -126,6 +126,7 @@ func runSim(t *testing.T, o runOpts) (*GroundTruth, *peer, map[string]*spanRx) {
 		t.Fatal(err)
 	}
 	p.waitMsgs(t, gt.Totals.Messages)
+	t.Logf("bearer: max lag %d frames, %d late ticks", gt.Totals.BearerMaxLag, gt.Totals.BearerLateTicks)
 	rx := map[string]*spanRx{"ab": ab, "ba": ba}
 	for _, st := range gt.Spans {
 		rx[st.Name].finish(t, st.Packets)

@@ -146,6 +146,11 @@ type Totals struct {
 	ByScenario   map[string]int `json:"by_scenario"`
 	ByMessage    map[string]int `json:"by_message"`
 	BearerFrames uint64         `json:"bearer_frames"` // frames carrying a pattern, both directions of every call
+	// BearerMaxLag is the most frames the bearer generator fell behind
+	// the wall clock (then sent in a burst); BearerLateTicks how often it
+	// was more than one packet behind. Large values mean a starved CPU.
+	BearerMaxLag    uint64 `json:"bearer_max_lag_frames"`
+	BearerLateTicks uint64 `json:"bearer_late_ticks"`
 }
 
 // WriteFile writes t as indented JSON to path (atomically: a temporary file
