@@ -153,13 +153,12 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 
 // outcome of one request, for the response and the audit record.
 type outcome struct {
-	resp    *Response
-	result  string // accepted, pending, refused
-	reason  string
-	xid     string
-	liid    string
-	keyID   string
-	signers []string
+	resp   *Response
+	result string // accepted, pending, refused
+	reason string
+	xid    string
+	liid   string
+	keyID  string
 }
 
 func (s *Server) errResp(req *Request, code int, format string, args ...any) *outcome {
