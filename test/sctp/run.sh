@@ -50,6 +50,7 @@ export CGO_ENABLED=0
 cd "$ROOT"
 say "building into $OUT"
 go test -c -o "$OUT/sigtran.test" ./ss7/sigtran
+go build -o "$OUT/sctpe2e" ./test/sctp/e2e
 for c in tdmtap switchsim lemf; do
   if [ -d "cmd/$c" ]; then
     go build -o "$OUT/$c" "./cmd/$c"
@@ -63,6 +64,7 @@ say "build done in $(( $(date +%s) - t0 ))s"
 
 # 3. Boot. Unknown KEY=VALUE kernel parameters reach init as environment.
 console=$OUT/console.log
+: >"$console"
 say "booting $UML ($KVER), timeout ${TIMEOUT}s"
 set +e
 setsid env LD_PRELOAD="$OUT/umlfp.so" "$UML" mem="$MEM" rootfstype=hostfs rootflags=/ ro \
