@@ -380,7 +380,7 @@ func checkIntercept(r *Report, ic *Intercept, g *obsIntercept, e *Expectation, o
 		if nm != 1 {
 			r.errorf("%s: %d media records for %s, want 1", where, nm, hi3.DirectionName(uint8(c.PayloadDirection)))
 		}
-		checkContent(r, where, &c, dir, e, opt)
+		checkContent(r, where, &c, dir, e, opt, endRecv(recs))
 	}
 	for _, x := range g.cc {
 		if x.Direction > 1 {
@@ -474,7 +474,15 @@ type piece struct {
 	rec  *CCRecord
 }
 
-func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expectation, opt *CheckOptions) {
+// endRecv is when the END record arrived (zero if none).
+func endRecv(recs []*IRIRecord) time.Time {
+	if n := len(recs); n > 0 && recs[n-1].Rec.Type == hi2.End {
+		return recs[n-1].Received
+	}
+	return time.Time{}
+}
+
+func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expectation, opt *CheckOptions, endAt time.Time) {
 	dname := hi3.DirectionName(uint8(c.PayloadDirection))
 	where = where + " " + dname
 	pieces := make([]piece, 0, len(dir))
@@ -550,6 +558,27 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 		}
 	}
 	if !found {
+		// Only idle and loss fill: the bearer of this stretch was lost
+		// before the gateway (counted against MaxLossFill).
+		var fill, other int
+		for _, p := range pieces {
+			for _, b := range p.data {
+				switch b {
+				case 0xFF:
+					fill++
+				case e.IdleCode:
+				default:
+					other++
+				}
+			}
+		}
+		if other == 0 && fill > 0 {
+			r.LossFilled[c.PayloadDirection] += uint64(fill)
+			if float64(fill) > opt.MaxLossFill*float64(c.Octets) || float64(c.Octets) > float64(fill)*2 {
+				r.errorf("%s: no pattern octet, %d octets of loss fill (want %d pattern octets)", where, fill, c.Octets)
+			}
+			return
+		}
 		r.errorf("%s: the pattern (seed %#x, frames %d..%d) is nowhere in %d CC PDUs", where, c.Seed, c.FirstFrame, c.LastFrame, len(pieces))
 		return
 	}
@@ -557,6 +586,7 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 	minF, maxF := int64(-1), int64(-1)
 	mism := 0
 	var filled uint64
+	var firstFill int64
 	epoch := opt.BearerEpoch
 	for _, p := range pieces {
 		for i, b := range p.data {
@@ -570,7 +600,10 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 				}
 				maxF = max(maxF, f)
 			}
-			if b != want && b == 0xFF && f >= int64(c.FirstFrame) && f <= int64(c.LastFrame) {
+			if b != want && b == 0xFF {
+				if filled == 0 {
+					firstFill = f
+				}
 				filled++ // loss fill from the gateway's jitter buffer
 				continue
 			}
@@ -593,8 +626,12 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 	}
 	r.PatternOctets[c.PayloadDirection] += got
 	r.LossFilled[c.PayloadDirection] += filled
-	if got > 0 && float64(filled) > opt.MaxLossFill*float64(got) {
-		r.errorf("%s: %d of %d pattern octets arrived as loss fill", where, filled, got)
+	if float64(filled) > opt.MaxLossFill*float64(c.Octets) {
+		at := ""
+		if !epoch.IsZero() {
+			at = " ≈ " + epoch.Add(time.Duration(float64(firstFill)/8000/opt.Speed*float64(time.Second))).Format("15:04:05.000")
+		}
+		r.errorf("%s: %d of %d pattern octets arrived as loss fill (from simulator frame %d%s)", where, filled, got, firstFill, at)
 	}
 	if got == 0 {
 		r.errorf("%s: no pattern octet received", where)
@@ -609,7 +646,9 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 		r.errorf("%s: first %d pattern frames missing", where, head)
 	}
 	if opt.TailTolerance >= 0 && tail > uint64(opt.TailTolerance) && !opt.AllowCCLoss {
-		r.errorf("%s: last %d pattern frames missing", where, tail)
+		last := &dir[len(dir)-1]
+		r.errorf("%s: last %d pattern frames missing (%d CC PDUs, the last seq %d stamped %s received %s; END received %s)", where, tail,
+			len(dir), last.Seq, last.Time.Format("15:04:05.000"), last.Received.Format("15:04:05.000"), endAt.Format("15:04:05.000"))
 	}
 	if inner > 0 && !opt.AllowCCLoss {
 		r.errorf("%s: %d pattern frames missing inside the call", where, inner)
