@@ -264,4 +264,3 @@ func TestLEMFOutage(t *testing.T) {
 	rep := verify(t, h, expect.CheckOptions{AllowCCLoss: true})
 	t.Logf("replayed IRI PDUs: %d, CC lost: %d", rep.Duplicates, rep.CCLost)
 }
-
