@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 	"github.com/tdmtap/tdmtap/hi/hi1/audit"
 	"github.com/tdmtap/tdmtap/hi/hi1/sign"
@@ -26,8 +29,27 @@ import (
 	"github.com/tdmtap/tdmtap/hi/hi1/x1"
 )
 
+// resetFlags puts every flag of cmd and its subcommands back to its
+// default, so one test's flags do not leak into the next run.
+func resetFlags(cmd *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			sv.Replace(nil)
+		} else {
+			f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	cmd.Flags().VisitAll(reset)
+	cmd.PersistentFlags().VisitAll(reset)
+	for _, c := range cmd.Commands() {
+		resetFlags(c)
+	}
+}
+
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	resetFlags(root)
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
@@ -165,5 +187,56 @@ func TestWarrantCLIAgainstNode(t *testing.T) {
 	out, err = runCLI(t, "audit", "verify", af, "--pub", filepath.Join(dir, "node.pub"))
 	if err == nil || !strings.Contains(err.Error(), "first bad record at line") {
 		t.Fatalf("flipped byte not reported: %v %s", err, out)
+	}
+}
+
+func TestWarrantCLITwoPerson(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range []string{"alice", "bob"} {
+		if _, err := runCLI(t, "keys", "gen", filepath.Join(dir, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "keyring.yaml"), []byte("keys:\n  - {id: alice, roles: [li-admin], public_key_file: alice.pub}\n  - {id: bob, roles: [li-admin], public_key_file: bob.pub}\n"), 0o644)
+	kr, err := sign.LoadKeyring(filepath.Join(dir, "keyring.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active []warrant.Warrant
+	st, err := store.Open(filepath.Join(dir, "hi1.db"), store.Options{NoSync: true, OnChange: func(ws []warrant.Warrant) { active = ws }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srvCert, srvKey, srvDER := writeCert(t, dir, "node", true)
+	cliCert, cliKey, cliDER := writeCert(t, dir, "admf", false)
+	al, _ := x1.ParseAllowlist([]string{x1.Fingerprint(cliDER)})
+	srv, err := x1.NewServer(x1.Config{Store: st, Verifier: &sign.Verifier{Keys: kr, Nonces: st}, Allow: al, NE: "node-1", TwoPerson: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, _ := tls.LoadX509KeyPair(srvCert, srvKey)
+	ts := httptest.NewUnstartedServer(srv)
+	ts.TLS = srv.TLSConfig(tc, nil)
+	ts.StartTLS()
+	defer ts.Close()
+	as := func(who string, args ...string) (string, error) {
+		return runCLI(t, append(append([]string{"warrant"}, args...), "--url", ts.URL+x1.DefaultPath, "--key", filepath.Join(dir, who+".key"),
+			"--key-id", who, "--cert", cliCert, "--cert-key", cliKey, "--server-sha256", x1.Fingerprint(srvDER), "--ne", "node-1")...)
+	}
+	did := "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	if out, err := as("alice", "dest", "add", "--did", did, "--name", "lemf1"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	xid := "0f3b7a1c-2d4e-4f60-8a91-1b2c3d4e5f60"
+	out, err := as("alice", "add", "--xid", xid, "--liid", "LIID-2P", "--target", "+442079460001", "--duration", "1h", "--delivery", "iri", "--dest", did)
+	if err != nil || !strings.Contains(out, "awaiting a second") || len(active) != 0 {
+		t.Fatalf("first signature: %v %s %d", err, out, len(active))
+	}
+	if _, err := as("alice", "approve", xid); err == nil || !strings.Contains(err.Error(), "different li-admin key") {
+		t.Fatalf("self-approval: %v", err)
+	}
+	if out, err := as("bob", "approve", xid); err != nil || len(active) != 1 || active[0].LIID != "LIID-2P" {
+		t.Fatalf("approval: %v %s %+v", err, out, active)
 	}
 }

@@ -406,6 +406,9 @@ func (s *Server) taskFromDetails(req *Request, failCode int) (store.Task, *outco
 		}
 		t.Roles |= r
 	}
+	if t.Roles == warrant.RoleAll {
+		t.Roles = 0 // one spelling of "every role", so two signers' details compare equal
+	}
 	if len(td.UnknownExt) > 0 {
 		return t, s.errResp(req, failCode, "taskDetailsExtensions owned by %q not supported", td.UnknownExt[0])
 	}
@@ -593,7 +596,7 @@ func TaskToDetails(t store.Task) *TaskDetails {
 		td.DeliveryType, md = X2andX3, "HI2andHI3"
 	}
 	td.Mediation = []Mediation{{LIID: t.LIID, DeliveryType: md, Start: t.Start.UTC().Format(time.RFC3339Nano), End: t.End.UTC().Format(time.RFC3339Nano)}}
-	if t.Roles != 0 && t.Roles != warrant.RoleAll {
+	if t.Roles != 0 {
 		td.NumberRoles = strings.ReplaceAll(t.Roles.String(), "|", " ")
 	}
 	return td
