@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/tdmtap/tdmtap/config"
 	"github.com/tdmtap/tdmtap/ss7/call"
 	"github.com/tdmtap/tdmtap/ss7/isup"
+	"github.com/tdmtap/tdmtap/ss7/m3ua"
 )
 
 type discard struct{}
@@ -155,3 +157,71 @@ func benchChunk(b *testing.B, f config.CCFormat) {
 
 func BenchmarkChunkIPMMCC(b *testing.B)     { benchChunk(b, config.IPMMCC) }
 func BenchmarkChunkPstnIsdnCC(b *testing.B) { benchChunk(b, config.PstnIsdnCC) }
+
+// signalingPath builds the M3UA indications of n non-target calls (IAM,
+// ACM, ANM, REL, RLC on n circuits) for the adapter → tracker → bridge path.
+func signalingPath(tb testing.TB, n int) []*m3ua.Indication {
+	var inds []*m3ua.Indication
+	add := func(from, to uint32, m *isup.Message) {
+		b, err := m.Append(isup.ITU, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		inds = append(inds, &m3ua.Indication{Link: "l", Received: t0,
+			PD: m3ua.ProtocolData{OPC: from, DPC: to, SI: call.SIISUP, NI: 2, SLS: 1, Payload: b}})
+	}
+	for c := range n {
+		cic := uint16(100 + c)
+		m := iam(cic, other, other2)
+		m.OriginalCalled = num(isup.POriginalCalledNumber, "2079461111")
+		add(pcA, pcB, m)
+		add(pcB, pcA, msg(isup.ACM, cic))
+		add(pcB, pcA, msg(isup.ANM, cic))
+		add(pcA, pcB, rel(cic, 16))
+		add(pcB, pcA, msg(isup.RLC, cic))
+	}
+	return inds
+}
+
+func TestSignalingPathNoAllocs(t *testing.T) {
+	e := liveIntercept(t, discard{}, config.IPMMCC)
+	a := call.NewAdapter(e.tr, call.AdapterConfig{Variant: isup.ITU})
+	inds := signalingPath(t, 4)
+	ctx := context.Background()
+	for _, in := range inds { // first use of each circuit may allocate its state
+		a.HandleData(ctx, in)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, in := range inds {
+			a.HandleData(ctx, in)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocs per %d non-target messages", allocs, len(inds))
+	}
+	if s := e.b.Stats(); s.Started != 1 || s.Matches < 400 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// BenchmarkSignalingPath: ISUP decode, call tracking and the bridge's
+// non-target path together, per message, with one intercept live.
+func BenchmarkSignalingPath(b *testing.B) {
+	e := liveIntercept(b, discard{}, config.IPMMCC)
+	a := call.NewAdapter(e.tr, call.AdapterConfig{Variant: isup.ITU})
+	inds := signalingPath(b, 1024)
+	ctx := context.Background()
+	for _, in := range inds {
+		a.HandleData(ctx, in)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		a.HandleData(ctx, inds[i])
+		if i++; i == len(inds) {
+			i = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
