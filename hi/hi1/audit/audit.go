@@ -18,7 +18,9 @@
 //
 // A file that does not end with a "shutdown" checkpoint was cut short
 // (crash or truncation): Verify reports it as not clean; a reopened file
-// gets a checkpoint with reason "reopen" plus an "audit.unclean" record.
+// gets a checkpoint with reason "reopen" plus an "audit.unclean" record. A
+// file whose last record was cut mid-line is moved aside (FILE.damaged.N,
+// kept as evidence) and a new chain is started whose first record names it.
 //
 // Records carry what happened and who did it (certificate fingerprint, key
 // id, LIID, CIN, destination name) — never target numbers or content.
@@ -120,23 +122,43 @@ func Open(path string, opt Options) (*Auditor, error) {
 		return nil, fmt.Errorf("audit: open: %w", err)
 	}
 	a := &Auditor{opt: opt, log: log, f: f, kid: KeyID(opt.Key.Public().(ed25519.PublicKey))}
-	last, err := lastLine(f)
+	last, complete, err := lastLine(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("audit: %s: %w", path, err)
 	}
-	if last != nil {
-		var r struct {
-			Seq  uint64 `json:"seq"`
-			Kind string `json:"kind"`
-			Attr struct {
-				Reason string `json:"reason"`
-			} `json:"attrs"`
+	var r struct {
+		Seq  uint64 `json:"seq"`
+		Kind string `json:"kind"`
+		Attr struct {
+			Reason string `json:"reason"`
+		} `json:"attrs"`
+	}
+	if last != nil && (!complete || json.Unmarshal(last, &r) != nil || r.Seq == 0) {
+		// A crash cut the last record: the chain cannot continue after a
+		// partial line. Keep the damaged file as evidence (Verify names the
+		// cut) and start a new chain whose first record points at it.
+		f.Close()
+		moved := fmt.Sprintf("%s.damaged.%d", path, opt.Now().UnixNano())
+		if err := os.Rename(path, moved); err != nil {
+			return nil, fmt.Errorf("audit: %s: last record cut; moving it aside: %w", path, err)
 		}
-		if err := json.Unmarshal(last, &r); err != nil || r.Seq == 0 {
+		log.Error("audit file ended mid-record; moved aside, new chain started", "moved_to", moved)
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+			return nil, fmt.Errorf("audit: open: %w", err)
+		}
+		a.f = f
+		a.mu.Lock()
+		a.appendLocked(KindUnclean, []slog.Attr{slog.String("detail", "previous audit file ended mid-record"), slog.String("previous_file", moved)})
+		err = a.err
+		a.mu.Unlock()
+		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("audit: %s: last record unreadable; verify the file and start a new one", path)
+			return nil, err
 		}
+		return a, nil
+	}
+	if last != nil {
 		a.seq = r.Seq
 		a.prev = sha256.Sum256(last)
 		clean := r.Kind == KindCheckpoint && r.Attr.Reason == ReasonShutdown
@@ -155,16 +177,27 @@ func Open(path string, opt Options) (*Auditor, error) {
 	return a, nil
 }
 
-// lastLine returns the last non-empty line of f (nil for an empty file).
-func lastLine(f *os.File) ([]byte, error) {
+// lastLine returns the last non-empty line of f (nil for an empty file)
+// and whether the file ends with a newline.
+func lastLine(f *os.File) ([]byte, bool, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	size := st.Size()
 	if size == 0 {
-		return nil, nil
+		return nil, true, nil
 	}
+	var lastByte [1]byte
+	if _, err := f.ReadAt(lastByte[:], size-1); err != nil {
+		return nil, false, err
+	}
+	complete := lastByte[0] == '\n'
+	l, err := lastLineOf(f, size)
+	return l, complete, err
+}
+
+func lastLineOf(f *os.File, size int64) ([]byte, error) {
 	const chunk = 64 << 10
 	var tail []byte
 	for off := size; off > 0; {

@@ -228,3 +228,28 @@ func TestSignatureEncodingNotMalleable(t *testing.T) {
 		}
 	}
 }
+
+func TestReopenAfterCutRecord(t *testing.T) {
+	pub, priv := newKey(t)
+	path := writeFile(t, priv, 3)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, []byte(`{"seq":8,"time":"2026-`)...), 0o600) // crash mid-write
+	a, err := Open(path, Options{Key: priv, NoSync: true})
+	if err != nil {
+		t.Fatalf("a cut record prevents start: %v", err)
+	}
+	a.Record("hi1.start")
+	a.Close()
+	nb, _ := os.ReadFile(path)
+	if rep := verifyBytes(t, nb, pub); !rep.OK() || !bytes.Contains(nb, []byte("previous_file")) {
+		t.Fatalf("new chain: %+v", rep)
+	}
+	matches, _ := filepath.Glob(path + ".damaged.*")
+	if len(matches) != 1 {
+		t.Fatalf("damaged file not kept: %v", matches)
+	}
+	old, _ := os.ReadFile(matches[0])
+	if rep := verifyBytes(t, old, pub); rep.OK() || rep.Bad == nil {
+		t.Fatalf("cut in the damaged file not reported: %+v", rep)
+	}
+}
