@@ -1,6 +1,7 @@
 package x1
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -119,13 +120,23 @@ type harness struct {
 	serverC tls.Certificate
 	keys    map[string]signer // alice, bob: li-admin; vic: li-viewer; mallory: unregistered
 	dbPath  string
+	logs    *syncBuf // everything the server and store logged
 }
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, twoPerson bool, auditor Auditor) *harness {
 	t.Helper()
-	h := &harness{t: t, aud: &recAudit{}, clk: &clock{t: t0}, keys: map[string]signer{}}
+	h := &harness{t: t, aud: &recAudit{}, clk: &clock{t: t0}, keys: map[string]signer{}, logs: &syncBuf{}}
+	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.good = selfSigned(t, "admf-1", false)
 	h.bad = selfSigned(t, "intruder", false)
 	h.serverC = selfSigned(t, "tdmtap-node", true)
@@ -151,7 +162,7 @@ func newHarness(t *testing.T, twoPerson bool, auditor Auditor) *harness {
 	var active []warrant.Warrant
 	h.active = func() []warrant.Warrant { mu.Lock(); defer mu.Unlock(); return active }
 	h.dbPath = filepath.Join(t.TempDir(), "hi1.db")
-	h.st, err = store.Open(h.dbPath, store.Options{Now: h.clk.Now, Auditor: auditor, NoSync: true,
+	h.st, err = store.Open(h.dbPath, store.Options{Now: h.clk.Now, Auditor: auditor, NoSync: true, Logger: logger,
 		OnChange: func(ws []warrant.Warrant) { mu.Lock(); active = ws; mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +173,7 @@ func newHarness(t *testing.T, twoPerson bool, auditor Auditor) *harness {
 	h.srv, err = NewServer(Config{
 		Store: h.st, Verifier: &sign.Verifier{Keys: kr, Nonces: h.st, Now: h.clk.Now},
 		Allow: al, Auditor: auditor, NE: "tdmtap-1", TwoPerson: twoPerson, Plan: &plan,
-		LEMF: func(n string) bool { return n == "lemf1" || n == "lemf2" }, Now: h.clk.Now,
+		LEMF: func(n string) bool { return n == "lemf1" || n == "lemf2" }, Now: h.clk.Now, Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -144,6 +144,10 @@ func TestLifecycleAuditedWithoutNumbers(t *testing.T) {
 	if bytes.Contains(b, []byte("2079460001")) {
 		t.Fatal("audit file carries a target number")
 	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, "X1 request") || strings.Contains(logs, "2079460001") || strings.Contains(logs, "LIID-UK-1") {
+		t.Fatalf("ordinary logs carry a target number or LIID (or nothing at all):\n%s", logs)
+	}
 }
 
 func TestSignatureRefusalsAudited(t *testing.T) {
