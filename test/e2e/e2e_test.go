@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,14 +63,6 @@ func run(t *testing.T, r Run) *Harness {
 		t.Fatalf("simulator: %v\n%s", h.SimErr, tail(simLog.String(), 20))
 	}
 	return h
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // verify checks the run against its expectation, per scenario, and the
@@ -263,4 +256,57 @@ func TestLEMFOutage(t *testing.T) {
 	}
 	rep := verify(t, h, expect.CheckOptions{AllowCCLoss: true})
 	t.Logf("replayed IRI PDUs: %d, CC lost: %d", rep.Duplicates, rep.CCLost)
+}
+
+// TestBinaries runs the real binaries (built here) as separate processes:
+// lemf, tdmtap run, switchsim; lemf's own checks must pass and its outputs
+// must match the ground truth.
+func TestBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three binaries")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := BuildBinaries(ctx, bin); err != nil {
+		t.Fatal(err)
+	}
+	lemfAddr, err := freePort("tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgDir := filepath.Join(dir, "cfg")
+	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := WriteConfig(cfgDir, Setup{Variant: isup.ITU, Metrics: true}, lemfAddr, lemfAddr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &BinRun{Bin: bin, Out: filepath.Join(dir, "out"), Config: cfg, Link: "sw", OPC: "2-200-3", DPC: "2-200-4",
+		SimArgs: []string{"--calls", "30", "--rate", "20", "--concurrency", "20", "--hold", "400ms", "--ring", "60ms", "--gap", "5ms",
+			"--mix", "all", "--round-robin", "--targets", strings.Join(Targets, ","), "--target-share", "0.7",
+			"--country-code", "44", "--seed", "3"}}
+	res, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", res.Report.Summary())
+	if res.LEMFExit != 0 {
+		t.Errorf("lemf exit code %d:\n%s", res.LEMFExit, tail(res.LEMFOutput, 30))
+	}
+	for _, e := range res.Report.Errors {
+		t.Error(e)
+	}
+	if res.Report.Matched == 0 || res.Report.PatternOctets[0] == 0 {
+		t.Errorf("nothing intercepted: %+v", res.Report)
+	}
+	if !strings.Contains(res.GatewayLog, "tdmtap stopped") {
+		t.Errorf("the gateway did not stop cleanly:\n%s", tail(res.GatewayLog, 20))
+	}
+	wavs, _ := filepath.Glob(filepath.Join(res.LEMFDir, "*.wav"))
+	if len(wavs) == 0 {
+		t.Errorf("lemf wrote no WAV file")
+	}
 }
