@@ -52,14 +52,14 @@ type testLEMF struct {
 	answerKA atomic.Bool
 	stall    atomic.Bool // accept, never read
 
-	mu         sync.Mutex
-	got        [][]uint32 // per connection, data PDU sequence numbers
-	keepalives int
-	conns      []net.Conn
+	mu            sync.Mutex
+	got           [][]uint32 // per connection, data PDU sequence numbers
+	keepalives    int
+	conns         []net.Conn
 	handshakeErrs int
-	bytes      atomic.Int64
-	notify     chan struct{}
-	wg         sync.WaitGroup
+	bytes         atomic.Int64
+	notify        chan struct{}
+	wg            sync.WaitGroup
 }
 
 func startLEMF(t testing.TB, addr string, tlsCfg *tls.Config) *testLEMF {

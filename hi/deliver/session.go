@@ -75,8 +75,8 @@ type Session struct {
 	log *slog.Logger
 	m   *sessionMetrics
 
-	spool *spool    // HI2
-	cc    *ccQueue  // HI3
+	spool *spool   // HI2
+	cc    *ccQueue // HI3
 	wake  chan struct{}
 	stop  context.CancelFunc
 	done  chan struct{}
@@ -85,8 +85,8 @@ type Session struct {
 
 	closed atomic.Bool
 	// counters (atomics; Stats reads them)
-	connected                                           atomic.Bool
-	sent, sentBytes, replayed, dropped, dropBytes       atomic.Uint64
+	connected                                          atomic.Bool
+	sent, sentBytes, replayed, dropped, dropBytes      atomic.Uint64
 	reconnects, keepalives, kaResponses, confirmedAtom atomic.Uint64
 
 	dropMu      sync.Mutex
@@ -129,6 +129,14 @@ func New(cfg Config) (*Session, error) {
 			s.log.Info("spool holds undelivered IRI from before", "records", count, "bytes", bytes)
 		}
 		sp.onCommit = func(uint64) { s.kick() }
+		sp.onError = func(err error) {
+			// IRI stays in memory and the commit is retried; the loss
+			// risk (a crash now) is what the audit trail must show.
+			s.log.Error("IRI spool commit failed; retrying", "err", err)
+			if s.cfg.Auditor != nil {
+				s.cfg.Auditor.Record("deliver.spool_error", slog.String("dest", s.cfg.Name), slog.String("err", err.Error()))
+			}
+		}
 		sp.onMetrics = func(count int, bytes int64) {
 			s.m.queued.Set(float64(count))
 			s.m.spoolBytes.Set(float64(bytes))

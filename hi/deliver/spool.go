@@ -38,14 +38,15 @@ type spool struct {
 	bytes     int64  // value bytes in the database
 	delUpTo   uint64 // sender asks: delete keys <= delUpTo
 	deleted   uint64 // keys <= deleted are gone
-	err       error  // sticky commit error
+	err       error  // last commit error (nil after a success)
 	closed    bool
 	commitCh  chan struct{} // closed and replaced after each commit
 	kick      chan struct{}
 	done      chan struct{}
 	onCommit  func(committed uint64) // tells the session new data is available
 	onMetrics func(count int, bytes int64)
-	delKeys   []uint64 // spooler goroutine only
+	onError   func(err error) // first failure of a series of commits
+	delKeys   []uint64        // spooler goroutine only
 }
 
 func openSpool(path string) (*spool, error) {
@@ -146,9 +147,8 @@ func (s *spool) run() {
 		if len(batch) > 0 || delUpTo > deleted {
 			last, n, nb, dn, dnb, err := s.commit(batch, deleted, delUpTo)
 			s.mu.Lock()
-			if err != nil && s.err == nil {
-				s.err = err
-			}
+			first := err != nil && s.err == nil
+			s.err = err // cleared again by the next successful commit
 			if err == nil {
 				if last > 0 {
 					s.committed = last
@@ -178,6 +178,9 @@ func (s *spool) run() {
 			if err == nil && s.onCommit != nil {
 				s.onCommit(committed)
 			}
+			if first && s.onError != nil {
+				s.onError(err)
+			}
 			if err != nil {
 				// Do not spin on a failing disk.
 				time.Sleep(100 * time.Millisecond)
@@ -189,9 +192,9 @@ func (s *spool) run() {
 		}
 		if closed {
 			s.mu.Lock()
-			empty := len(s.pending) == 0
+			empty, failed := len(s.pending) == 0, s.err != nil
 			s.mu.Unlock()
-			if empty || s.err != nil {
+			if empty || failed {
 				return
 			}
 			select {
