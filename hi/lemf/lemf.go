@@ -149,6 +149,25 @@ func New(cfg Config) (*Receiver, error) {
 func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	// Flush cc.pcap once a second so a running capture can be inspected.
+	flushDone := make(chan struct{})
+	defer close(flushDone)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-flushDone:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				if !r.closed {
+					r.cc.flush()
+				}
+				r.mu.Unlock()
+			}
+		}
+	}()
 	var err error
 	for {
 		var c net.Conn
