@@ -44,6 +44,8 @@ type Config struct {
 	SupervisionTimer time.Duration // ends calls whose release was never seen
 	Metrics          Metrics
 	Log              Log
+	// HI1 is the intercept plane (hi1 section); nil: static warrants only.
+	HI1 *HI1
 }
 
 // Node is the gateway's identity as written into the handover.

@@ -24,7 +24,7 @@ type decoder struct {
 
 var topKeys = []string{
 	"node", "links", "spans", "circuits", "destinations", "warrants_file", "warrants",
-	"content_start", "supervision_timer", "metrics", "log",
+	"content_start", "supervision_timer", "metrics", "log", "hi1",
 }
 
 func (d *decoder) decode(root *yaml.Node) {
@@ -92,6 +92,10 @@ func (d *decoder) decode(root *yaml.Node) {
 				c.Log.Format = s
 			}
 		}
+	}
+
+	if v := f.Get("hi1"); v != nil {
+		d.hi1(v)
 	}
 
 	wf, wi := f.Get("warrants_file"), f.Get("warrants")
