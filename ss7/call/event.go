@@ -12,13 +12,16 @@
 //
 // Deliberate choices for the irregular cases (each has a counter in Stats):
 //   - REL on a circuit without a known call (the tap started mid-call, or
-//     the IAM was lost): counted (RELWithoutCall) and otherwise ignored; no
-//     event, because there is nothing to attach it to. The RLC that follows
-//     is then expected and not counted again.
+//     the IAM was lost): counted (RELWithoutCall); an Orphan event reports
+//     it (no call is attached). The RLC that follows is then expected and
+//     not counted or reported again.
 //   - RLC while a call is active but no REL was seen: the call ends with a
 //     ReleaseComplete event (counted in RLCWithoutREL). RLC with neither call
 //     nor REL/RSC: counted, ignored.
-//   - ACM/CPG/ANM/CON/SUS/RES/SAM without a call: counted (Orphans), ignored.
+//   - ACM/CPG/ANM/CON/SUS/RES/SAM without a call: counted (Orphans) and
+//     reported as an Orphan event (CallID 0), as are REL without a call and
+//     an RLC that follows neither a call nor a REL/RSC; the tracker keeps
+//     no call state for them.
 //   - IAM on a circuit that still has a call (other than dual seizure): the
 //     old call ends with EndedUnseen, then the new Attempt.
 //   - Dual seizure (IAM from both ends before any backward message): per
@@ -67,13 +70,22 @@ const (
 	Unblocked                              // UBL, CGU
 	EndedUnseen                            // supervision timer, or a new IAM on a busy circuit
 	DualSeizure                            // the losing call of a dual seizure
+	// Orphan: a call-control message (SAM, ACM, CPG, ANM, CON, SUS, RES,
+	// REL, or an unexpected RLC) on a circuit without a known call — the
+	// tap or the gateway started mid-call. CallID is 0, Msg says which
+	// message, FromPC who sent it; Cause (REL, RLC), Connected and
+	// RedirectionNumber (ACM, CPG, ANM, CON), InBand and ProgressEvent are
+	// filled from the message. The tracker keeps no call for it; a
+	// consumer that knows the call from elsewhere (a restart's persisted
+	// intercepts) can pick it up.
+	Orphan
 )
 
 var kindNames = [...]string{
 	Attempt: "attempt", SubsequentAddress: "subsequent-address", AddressComplete: "address-complete",
 	Progress: "progress", Answer: "answer", Suspend: "suspend", Resume: "resume", Release: "release",
 	ReleaseComplete: "release-complete", Reset: "reset", Blocked: "blocked", Unblocked: "unblocked",
-	EndedUnseen: "ended-unseen", DualSeizure: "dual-seizure",
+	EndedUnseen: "ended-unseen", DualSeizure: "dual-seizure", Orphan: "orphan",
 }
 
 func (k EventKind) String() string {

@@ -395,15 +395,19 @@ func (t *Tracker) callMsg(k CircuitKey, now time.Time, opc uint32, m *isup.Messa
 		case isup.REL:
 			t.c.relNoCall.Add(1)
 			// Remember it so the RLC that follows is expected.
-			t.lookup(k, true).st = stRelNoCall
+			c = t.lookup(k, true)
+			c.st = stRelNoCall
+			t.orphan(k, now, opc, m)
 		case isup.RLC:
 			if c != nil && (c.st == stRelNoCall || c.st == stResetting) {
 				c.st = stIdle
 			} else {
 				t.c.rlcNoCall.Add(1)
+				t.orphan(k, now, opc, m)
 			}
 		case isup.SAM, isup.ACM, isup.CPG, isup.ANM, isup.CON, isup.SUS, isup.RES:
 			t.c.orphans.Add(1)
+			t.orphan(k, now, opc, m)
 		}
 		return
 	}
@@ -479,6 +483,25 @@ func (t *Tracker) callMsg(k CircuitKey, now time.Time, opc uint32, m *isup.Messa
 		}
 		t.endCall(c, ReleaseComplete, now, opc, m.Type)
 	}
+}
+
+// orphan reports a call-control message on circuit k, which has no call.
+func (t *Tracker) orphan(k CircuitKey, now time.Time, opc uint32, m *isup.Message) {
+	if t.sink == nil {
+		return
+	}
+	e := &t.ev
+	*e = Event{Kind: Orphan, Time: now, Circuit: k, FromPC: opc, Msg: m.Type}
+	e.Cause = m.Cause
+	e.Connected, e.RedirectionNumber = m.Connected, m.RedirectionNumber
+	switch m.Type {
+	case isup.CPG:
+		e.ProgressEvent = m.Event.Event()
+		e.InBand = e.ProgressEvent == isup.EventInBandInfo || m.OBCI.InBandInfo()
+	case isup.ACM, isup.ANM, isup.CON:
+		e.InBand = m.OBCI.InBandInfo()
+	}
+	t.sink.CallEvent(e)
 }
 
 // backwardNumbers keeps numbers that backward messages may carry.

@@ -280,13 +280,13 @@ func TestRELWithoutCall(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.send(pcA, rel(4, isup.CauseNormalClearing))
 	h.send(pcB, msg(isup.RLC, 4))
-	h.want("")
+	h.want("orphan#0") // the REL; its RLC is expected, not reported
 	if s := h.tr.Stats(); s.RELWithoutCall != 1 || s.RLCWithoutCall != 0 || s.Ended != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	// the circuit is usable afterwards
 	h.send(pcA, iam(4, "9", ""))
-	h.want("attempt#1")
+	h.want("orphan#0 attempt#1")
 }
 
 func TestRLCWithoutREL(t *testing.T) {
@@ -401,7 +401,7 @@ func TestIAMOnBusyCircuitAndOrphans(t *testing.T) {
 	h.send(pcA, iam(9, "1", ""))
 	h.send(pcB, msg(isup.ACM, 9))
 	h.send(pcA, iam(9, "2", "")) // same side again: the old call's end was lost
-	h.want("attempt#1 address-complete#1 ended-unseen!#1 attempt#2")
+	h.want("orphan#0 orphan#0 attempt#1 address-complete#1 ended-unseen!#1 attempt#2")
 	if s := h.tr.Stats(); s.Orphans != 2 || s.Superseded != 1 {
 		t.Errorf("stats %+v", s)
 	}
@@ -458,4 +458,45 @@ func BenchmarkTracker(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// TestOrphanEvents: call-control messages on a circuit without a call are
+// reported as Orphan events with the message type, the sender, the circuit
+// and the message's cause / connected number, and no call.
+func TestOrphanEvents(t *testing.T) {
+	h := newHarness(t, Config{})
+	anm := msg(isup.ANM, 12)
+	anm.Connected = num("4711")
+	anm.Connected.Code = isup.PConnectedNumber
+	h.send(pcB, anm)
+	h.send(pcB, msg(isup.SUS, 12))
+	h.send(pcA, rel(12, isup.CauseNormalClearing))
+	h.send(pcB, msg(isup.RLC, 12)) // expected after the REL: no event
+	h.send(pcB, msg(isup.RLC, 13)) // unexpected: reported
+	h.want("orphan#0 orphan#0 orphan#0 orphan#0")
+	want := []struct {
+		mt   isup.MsgType
+		from uint32
+		cic  uint16
+	}{{isup.ANM, pcB, 12}, {isup.SUS, pcB, 12}, {isup.REL, pcA, 12}, {isup.RLC, pcB, 13}}
+	for i, w := range want {
+		e := h.r.ev[i]
+		if e.Msg != w.mt || e.FromPC != w.from || e.Circuit != MakeKey(2, pcA, pcB, w.cic) || e.Ends || e.OrigPC != 0 {
+			t.Errorf("event %d: %+v, want %s from %d on CIC %d", i, e, w.mt, w.from, w.cic)
+		}
+	}
+	if e := h.r.ev[0]; string(e.Connected.Digits()) != "4711" {
+		t.Errorf("orphan ANM connected number %q", e.Connected.Digits())
+	}
+	if e := h.r.ev[2]; !e.Cause.Present || e.Cause.Value != isup.CauseNormalClearing {
+		t.Errorf("orphan REL cause %+v", e.Cause)
+	}
+	if s := h.tr.Stats(); s.Orphans != 2 || s.RELWithoutCall != 1 || s.RLCWithoutCall != 1 || s.Calls != 0 || s.Active != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// A later IAM starts a normal call.
+	h.send(pcA, iam(12, "1", ""))
+	if e := h.r.ev[len(h.r.ev)-1]; e.Kind != Attempt || e.CallID == 0 {
+		t.Errorf("after orphans: %+v", e)
+	}
 }
