@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,7 +66,7 @@ type ccWriter struct {
 	dir        string
 	base       int
 	defaultLaw uint8
-	f          *os.File
+	f          io.WriteCloser
 	bw         *bufio.Writer
 	pw         *pcapgo.Writer
 	streams    map[streamKey]*stream
@@ -75,11 +75,8 @@ type ccWriter struct {
 	rtpBuf     []byte
 }
 
-func newCCWriter(dir string, base int, law uint8) (*ccWriter, error) {
-	f, err := os.Create(filepath.Join(dir, "cc.pcap"))
-	if err != nil {
-		return nil, fmt.Errorf("lemf: %w", err)
-	}
+// newCCWriter writes the pcap to f and WAV files into dir ("" = none).
+func newCCWriter(f io.WriteCloser, dir string, base int, law uint8) (*ccWriter, error) {
 	w := &ccWriter{dir: dir, base: base, defaultLaw: law, f: f, bw: bufio.NewWriter(f),
 		streams: map[streamKey]*stream{}, buf: gopacket.NewSerializeBuffer()}
 	w.pw = pcapgo.NewWriterNanos(w.bw)
@@ -196,7 +193,7 @@ func rtpPayload(p []byte) ([]byte, uint8, bool) {
 }
 
 func (w *ccWriter) toWAV(s *stream, pt uint8, octets []byte) error {
-	if s.noWAV {
+	if s.noWAV || w.dir == "" {
 		return nil
 	}
 	if s.wav == nil {

@@ -3,9 +3,6 @@ package lemf
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/tdmtap/tdmtap/hi/hi2"
@@ -27,18 +24,13 @@ func FuzzLEMFStream(f *testing.F) {
 	f.Add(g.iri("LI-F", 2, hi2.End, t0, 31))
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 	f.Add([]byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff})
-	base := f.TempDir()
-	var n int
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// A fresh receiver per input: state (streams, open WAV files) must
-		// not pile up across inputs.
-		n++
-		dir := filepath.Join(base, strconv.Itoa(n))
-		r, err := New(Config{Out: dir})
+		// A fresh receiver per input (state must not pile up across
+		// inputs), writing nothing to disk.
+		r, err := newMemReceiver(Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer os.RemoveAll(dir)
 		r.ReadStream(bytes.NewReader(data), 1, io.Discard)
 		r.HandlePDU(data, 2, nil)
 		_ = r.Check(&Expectation{})

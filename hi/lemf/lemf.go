@@ -61,7 +61,7 @@ type Receiver struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	iriFile  *os.File
+	iriFile  io.Closer
 	iri      *bufio.Writer
 	enc      *json.Encoder
 	cc       *ccWriter
@@ -124,11 +124,38 @@ func New(cfg Config) (*Receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lemf: %w", err)
 	}
+	pf, err := os.Create(filepath.Join(cfg.Out, "cc.pcap"))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lemf: %w", err)
+	}
+	return newReceiver(cfg, f, pf, cfg.Out)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// newMemReceiver writes nothing to disk (iri.jsonl and cc.pcap are
+// discarded, no WAV files): for fuzzing, where file-system latency would
+// dominate.
+func newMemReceiver(cfg Config) (*Receiver, error) {
+	return newReceiver(cfg, nopCloser{io.Discard}, nopCloser{io.Discard}, "")
+}
+
+func newReceiver(cfg Config, iriOut, pcapOut io.WriteCloser, wavDir string) (*Receiver, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PcapBasePort <= 0 {
+		cfg.PcapBasePort = 40000
+	}
+	f := iriOut
 	law := uint8(8)
 	if cfg.DefaultLaw != nil {
 		law = *cfg.DefaultLaw
 	}
-	cc, err := newCCWriter(cfg.Out, cfg.PcapBasePort, law)
+	cc, err := newCCWriter(pcapOut, wavDir, cfg.PcapBasePort, law)
 	if err != nil {
 		f.Close()
 		return nil, err
