@@ -380,3 +380,55 @@ func TestConfigErrors(t *testing.T) {
 	}
 	_ = x509.Certificate{}
 }
+
+// TestFlappingLinkNoGaps cuts the LEMF's connections every few
+// milliseconds while IRI flows: whatever the cut points (mid-PDU
+// included), the LEMF sees every record, with duplicates only at resyncs.
+func TestFlappingLinkNoGaps(t *testing.T) {
+	lemf := startLEMF(t, "", nil)
+	s := newSession(t, Config{Addr: lemf.addr, KeepaliveInterval: 10 * time.Millisecond, BatchBytes: 2048})
+	stop := make(chan struct{})
+	flapped := make(chan int)
+	go func() {
+		n := 0
+		tk := time.NewTicker(7 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				flapped <- n
+				return
+			case <-tk.C:
+				lemf.mu.Lock()
+				for _, c := range lemf.conns {
+					c.Close()
+				}
+				lemf.conns = nil
+				lemf.mu.Unlock()
+				n++
+			}
+		}
+	}()
+	const total = 3000
+	for i := 0; i < total; i++ {
+		s.Send(testPDU(uint32(i), 100+i%200))
+		if i%100 == 99 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	n := <-flapped
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitDelivered(ctx); err != nil {
+		t.Fatalf("%v %+v", err, s.Stats())
+	}
+	g, _ := lemf.snapshot()
+	dups := checkNoGaps(t, g, total)
+	st := s.Stats()
+	t.Logf("%d cuts, %d connections, %d duplicates at resync, stats %+v", n, len(g), dups, st)
+	if st.Reconnects < 2 {
+		t.Fatalf("the link never flapped: %+v", st)
+	}
+}
