@@ -63,6 +63,11 @@ type Collector struct {
 	// OnPDU, when set before Listen, is called for every IRI/CC PDU (in
 	// the connection's goroutine).
 	OnPDU func(kind psdu.Kind, pdu *psdu.PDU, received time.Time)
+	// Keep, when set before Listen, selects the LIIDs whose PDUs are
+	// decoded and kept; the others are only counted (load runs).
+	Keep func(liid string) bool
+
+	nIRI, nCC int // PDUs received, kept or not
 }
 
 // NewCollector returns a collector (not listening yet).
@@ -170,43 +175,60 @@ func (c *Collector) serve(conn net.Conn) {
 			c.mu.Lock()
 			c.obs.Keepalives++
 			c.mu.Unlock()
-		case psdu.KindIRI:
-			var err error
-			recs, err = hi2.DecodePayload(p.Payload, recs[:0])
-			c.mu.Lock()
-			if err != nil {
-				c.obs.Errors = append(c.obs.Errors, err.Error())
-			}
-			for _, r := range recs {
-				r.ParamsRaw = nil
-				c.obs.IRI = append(c.obs.IRI, IRIRecord{LIID: p.Header.LIID, CIN: p.Header.CIN, Seq: p.Header.Seq,
-					Time: p.Header.Time, Received: now, Rec: r})
-			}
-			c.mu.Unlock()
+		case psdu.KindIRI, psdu.KindCC:
 			if c.OnPDU != nil {
 				c.OnPDU(p.Kind, &p, now)
 			}
-		case psdu.KindCC:
-			var err error
-			ccs, err = hi3.DecodePayload(p.Payload, ccs[:0])
-			c.mu.Lock()
-			if err != nil {
-				c.obs.Errors = append(c.obs.Errors, err.Error())
+			if c.Keep == nil || c.Keep(p.Header.LIID) {
+				c.keep(&p, now, &recs, &ccs)
+				continue
 			}
-			for _, x := range ccs {
-				c.obs.CC = append(c.obs.CC, CCRecord{LIID: p.Header.LIID, CIN: p.Header.CIN, Seq: p.Header.Seq,
-					Direction: x.Direction, Kind: x.Kind, Data: append([]byte(nil), x.Data...), StreamID: string(x.StreamID),
-					CCLinkID: x.CCLinkID, Time: p.Header.Time, Received: now})
+			c.mu.Lock()
+			if p.Kind == psdu.KindIRI {
+				c.nIRI++
+			} else {
+				c.nCC++
 			}
 			c.mu.Unlock()
-			if c.OnPDU != nil {
-				c.OnPDU(p.Kind, &p, now)
-			}
 		default:
 			c.mu.Lock()
 			c.obs.Other++
 			c.mu.Unlock()
 		}
+	}
+}
+
+// keep decodes and stores one IRI or CC PDU.
+func (c *Collector) keep(p *psdu.PDU, now time.Time, recs *[]hi2.Record, ccs *[]hi3.Content) {
+	switch p.Kind {
+	case psdu.KindIRI:
+		var err error
+		*recs, err = hi2.DecodePayload(p.Payload, (*recs)[:0])
+		c.mu.Lock()
+		c.nIRI++
+		if err != nil {
+			c.obs.Errors = append(c.obs.Errors, err.Error())
+		}
+		for _, r := range *recs {
+			r.ParamsRaw = nil
+			c.obs.IRI = append(c.obs.IRI, IRIRecord{LIID: p.Header.LIID, CIN: p.Header.CIN, Seq: p.Header.Seq,
+				Time: p.Header.Time, Received: now, Rec: r})
+		}
+		c.mu.Unlock()
+	case psdu.KindCC:
+		var err error
+		*ccs, err = hi3.DecodePayload(p.Payload, (*ccs)[:0])
+		c.mu.Lock()
+		c.nCC++
+		if err != nil {
+			c.obs.Errors = append(c.obs.Errors, err.Error())
+		}
+		for _, x := range *ccs {
+			c.obs.CC = append(c.obs.CC, CCRecord{LIID: p.Header.LIID, CIN: p.Header.CIN, Seq: p.Header.Seq,
+				Direction: x.Direction, Kind: x.Kind, Data: append([]byte(nil), x.Data...), StreamID: string(x.StreamID),
+				CCLinkID: x.CCLinkID, Time: p.Header.Time, Received: now})
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -221,11 +243,12 @@ func (c *Collector) Observed() *Observed {
 	return o
 }
 
-// Counts returns the number of IRI records and CC PDUs received so far.
+// Counts returns the number of IRI and CC PDUs received so far (kept or
+// not).
 func (c *Collector) Counts() (iri, cc int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.obs.IRI), len(c.obs.CC)
+	return c.nIRI, c.nCC
 }
 
 // WaitQuiet waits until nothing new arrived for quiet (or ctx ends, then
