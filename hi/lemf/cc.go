@@ -42,18 +42,21 @@ type StreamInfo struct {
 	Octets    int64  `json:"octets"` // G.711 octets (RTP payloads or raw octets)
 	SHA256    string `json:"sha256"` // of the octets, in arrival order
 	WAV       string `json:"wav,omitempty"`
-	Law       string `json:"law,omitempty"` // alaw / ulaw
+	// FilledOctets is idle code written into the WAV for lost RTP packets.
+	FilledOctets int64  `json:"filled_octets,omitempty"`
+	Law          string `json:"law,omitempty"` // alaw / ulaw
 }
 
 type stream struct {
-	info   StreamInfo
-	sum    hash.Hash
-	wav    *wavWriter
-	ssrc   uint32
-	rtpSeq uint16
-	rtpTS  uint32
-	first  bool
-	noWAV  bool
+	info    StreamInfo
+	sum     hash.Hash
+	wav     *wavWriter
+	ssrc    uint32
+	rtpSeq  uint16 // synthetic RTP (pstnIsdnCC)
+	lastSeq uint16 // received RTP (iPMMCC)
+	rtpTS   uint32
+	first   bool
+	noWAV   bool
 }
 
 type streamKey struct {
@@ -137,6 +140,19 @@ func (w *ccWriter) rtp(liid string, cin uint32, dir uint8, ts time.Time, pkt []b
 	if ok {
 		s.info.Octets += int64(len(payload))
 		s.sum.Write(payload)
+		// Lost packets (an RTP sequence gap of up to 10 s) become idle
+		// code in the WAV file so it keeps time; octets/sha256 count only
+		// what arrived.
+		seq := binary.BigEndian.Uint16(pkt[2:])
+		if !s.first && s.wav != nil {
+			if gap := int(seq - s.lastSeq - 1); gap > 0 && gap < 500 {
+				if err := s.wav.fill(idleCode(pt), gap*len(payload)); err != nil {
+					return err
+				}
+				s.info.FilledOctets += int64(gap * len(payload))
+			}
+		}
+		s.first, s.lastSeq = false, seq
 		if err := w.toWAV(s, pt, payload); err != nil {
 			return err
 		}
@@ -265,4 +281,12 @@ func (w *ccWriter) streamInfo() []StreamInfo {
 		out = append(out, i)
 	}
 	return out
+}
+
+// idleCode is the G.711 idle octet of RTP payload type pt.
+func idleCode(pt uint8) byte {
+	if pt == 0 {
+		return 0xFF
+	}
+	return 0xD5
 }

@@ -437,3 +437,30 @@ func newGenAt(seq uint32) *gen {
 	g.seqIRI[[2]any{"LI-1", uint32(7)}] = seq
 	return g
 }
+
+func TestWAVFillsLostRTP(t *testing.T) {
+	dir := t.TempDir()
+	r, err := New(Config{Out: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGen()
+	var want []byte
+	for i := 0; i < 10; i++ {
+		p := g.ccRTP("L", 1, hi3.FromTarget, t0.Add(time.Duration(i)*20*time.Millisecond), 8, mwALaw)
+		if i == 4 || i == 5 {
+			want = append(want, bytes.Repeat([]byte{0xD5}, len(mwALaw))...)
+			continue // lost
+		}
+		want = append(want, mwALaw...)
+		r.HandlePDU(p, 1, nil)
+	}
+	sum, err := r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.SeqErrors) != 1 || sum.Streams[0].Octets != 8*160 || sum.Streams[0].FilledOctets != 2*160 {
+		t.Fatalf("%q %+v", sum.SeqErrors, sum.Streams)
+	}
+	checkWAV(t, filepath.Join(dir, "L-1-from-target.wav"), wavALaw, want)
+}

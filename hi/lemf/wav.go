@@ -90,3 +90,14 @@ func (w *wavWriter) close() error {
 	}
 	return nil
 }
+
+// fill writes n octets of c.
+func (w *wavWriter) fill(c byte, n int) error {
+	for ; n > 0; n-- {
+		if err := w.bw.WriteByte(c); err != nil {
+			return fmt.Errorf("lemf: wav: %w", err)
+		}
+		w.data++
+	}
+	return nil
+}
