@@ -112,6 +112,16 @@ type Config struct {
 	CIN CINAllocator
 	// Auditor, when set, receives intercept start/end records.
 	Auditor Auditor
+	// Sessions, when set, records intercepts in progress so that a
+	// restarted gateway picks them up again (see SessionRecorder); New
+	// loads the previous run's records from it.
+	Sessions SessionRecorder
+	// CheckpointEvery is the number of CC PDUs between recorded sequence
+	// numbers (default DefaultCheckpointEvery); IRI is recorded each time.
+	CheckpointEvery int
+	// ResumeTimeout ends recorded intercepts whose circuit stays silent
+	// this long (default DefaultResumeTimeout).
+	ResumeTimeout time.Duration
 	// Logger receives counts and CINs only (never numbers or LIIDs). Nil
 	// discards.
 	Logger *slog.Logger
@@ -131,17 +141,26 @@ type Bridge struct {
 	log     *slog.Logger
 	now     func() time.Time
 	cin     CINAllocator
-	seq     psdu.Sequencer
 	m       *metrics
+	rec     *sessionWriter // nil without Config.Sessions
+	every   int            // CC PDUs between sequence checkpoints
 	formats atomic.Pointer[map[string]config.CCFormat]
 
 	active atomic.Int64 // calls with sessions in the table
 
-	mu      sync.Mutex
-	calls   map[callKey]*callState
-	parties [8]warrant.Party
-	matches []warrant.Match
-	closed  bool
+	resumeTimeout time.Duration
+	// resumable counts circuits with recorded intercepts of a previous
+	// run (pending) plus resumed calls: the gate for Orphan events.
+	resumable atomic.Int64
+
+	mu       sync.Mutex
+	calls    map[callKey]*callState
+	parties  [8]warrant.Party
+	matches  []warrant.Match
+	closed   bool
+	pending  map[call.CircuitKey]*pendingCall
+	nResumed int        // resumed calls in calls
+	ev       call.Event // scratch for resumed calls' events
 }
 
 type callKey struct {
@@ -151,6 +170,11 @@ type callKey struct {
 
 type callState struct {
 	sessions []*session
+	// base is set for a call resumed from a previous run's records (the
+	// tracker knows nothing of it): the call as recorded; last is its
+	// latest message.
+	base *call.Event
+	last time.Time
 }
 
 // New returns a bridge. It does not start goroutines.
@@ -196,6 +220,22 @@ func New(cfg Config) (*Bridge, error) {
 	var err error
 	if b.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
+	}
+	b.every = cfg.CheckpointEvery
+	if b.every <= 0 {
+		b.every = DefaultCheckpointEvery
+	}
+	b.resumeTimeout = cfg.ResumeTimeout
+	if b.resumeTimeout <= 0 {
+		b.resumeTimeout = DefaultResumeTimeout
+	}
+	b.pending = map[call.CircuitKey]*pendingCall{}
+	if cfg.Sessions != nil {
+		loaded, err := b.loadSessions()
+		if err != nil {
+			return nil, fmt.Errorf("bridge: loading recorded intercepts: %w", err)
+		}
+		b.rec = newSessionWriter(cfg.Sessions, b.log, loaded)
 	}
 	return b, nil
 }
@@ -255,6 +295,7 @@ type Stats struct {
 	CC           uint64 // CC PDUs produced
 	NoBearer     uint64 // IRI+CC intercepts whose circuit is not on the tap
 	ChunkDropped uint64 // chunks dropped (frame order, after warrant end)
+	Resumed      uint64 // intercepts of a previous run picked up (or closed) again
 }
 
 // Stats returns a snapshot of the counters.
@@ -268,6 +309,7 @@ func (b *Bridge) Stats() Stats {
 		CC:           b.m.nCC.Load(),
 		NoBearer:     b.m.nNoBearer.Load(),
 		ChunkDropped: b.m.nDropped.Load(),
+		Resumed:      b.m.nResumed.Load(),
 	}
 }
 
@@ -283,14 +325,28 @@ func (b *Bridge) CallEvent(e *call.Event) {
 		if !e.Connected.Present && b.active.Load() == 0 {
 			return
 		}
+	case call.Orphan:
+		if b.resumable.Load() == 0 {
+			return
+		}
 	default:
-		if b.active.Load() == 0 || e.CallID == 0 {
+		if (b.active.Load() == 0 || e.CallID == 0) && b.resumable.Load() == 0 {
 			return
 		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
+		return
+	}
+	if b.resumable.Load() > 0 {
+		if e.Kind == call.Orphan {
+			b.orphan(e)
+			return
+		}
+		b.supersede(e)
+	}
+	if e.CallID == 0 {
 		return
 	}
 	k := callKey{e.Circuit, e.CallID}
@@ -314,9 +370,6 @@ func (b *Bridge) CallEvent(e *call.Event) {
 		s.event(e)
 	}
 	if e.Ends {
-		for _, s := range cs.sessions {
-			b.seq.Forget(s.w.LIID, s.cin)
-		}
 		delete(b.calls, k)
 		b.active.Store(int64(len(b.calls)))
 	}
@@ -386,13 +439,16 @@ func (cs *callState) has(w *warrant.Warrant) bool {
 // (IRI-END, content stopped). Call it periodically (e.g. every second, next
 // to the tracker's Tick).
 func (b *Bridge) Tick(now time.Time) {
-	if b.active.Load() == 0 {
+	if b.active.Load() == 0 && b.resumable.Load() == 0 {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
+	}
+	if b.resumable.Load() > 0 {
+		b.tickResume(now)
 	}
 	for _, cs := range b.calls {
 		for _, s := range cs.sessions {
@@ -403,14 +459,21 @@ func (b *Bridge) Tick(now time.Time) {
 
 // Close stops all content subscriptions and makes the bridge ignore further
 // events. It sends no IRI-END: a shutdown is not the end of a call, so open
-// intercepts stay open at the LEMF (their IRI-END never comes from this run).
+// intercepts stay open at the LEMF (their IRI-END comes from the next run
+// when it resumes them, see Config.Sessions).
+//
+// Intercepts still open keep their session records (Config.Sessions): the
+// next run resumes them. Close writes the queued records before it returns.
 func (b *Bridge) Close() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.closed = true
 	for _, cs := range b.calls {
 		for _, s := range cs.sessions {
 			s.stopContent()
 		}
+	}
+	b.mu.Unlock()
+	if b.rec != nil {
+		b.rec.close()
 	}
 }

@@ -21,8 +21,9 @@ type metrics struct {
 	matchChecks prometheus.Counter
 	noBearer    prometheus.Counter
 	dropped     prometheus.Counter
+	resumed     prometheus.Counter
 
-	nMatch, nStarted, nEnded, nIRI, nCC, nNoBearer, nDropped atomic.Uint64
+	nMatch, nStarted, nEnded, nIRI, nCC, nNoBearer, nDropped, nResumed atomic.Uint64
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -48,6 +49,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tdmtap_bridge_chunks_dropped_total", Help: "Content chunks dropped (frame numbers going back, or after the warrant ended).",
 		}),
+		resumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tdmtap_bridge_intercepts_resumed_total", Help: "Intercepts of a previous run picked up again (or closed) on their circuit's next message.",
+		}),
 	}
 	iri := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tdmtap_bridge_iri_pdus_total", Help: "HI2 IRI PDUs produced, by IRI type (media: pstnIsdnIRI supplementary information).",
@@ -57,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.media = iri.WithLabelValues("MEDIA")
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.active, m.started, m.ended, iri, m.cc, m.matchChecks, m.noBearer, m.dropped} {
+		for _, c := range []prometheus.Collector{m.active, m.started, m.ended, iri, m.cc, m.matchChecks, m.noBearer, m.dropped, m.resumed} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("bridge: register metrics: %w", err)
 			}

@@ -46,6 +46,11 @@ type session struct {
 	origPC uint32
 
 	mu        sync.Mutex
+	started   time.Time // the call event that began the session
+	iriSeq    uint32    // next HI2 sequence number
+	ccSeq     uint32    // next HI3 sequence number
+	ccSince   int       // CC PDUs since the last persisted checkpoint
+	recorded  bool      // a session record exists in the SessionRecorder
 	hdr       psdu.Header
 	iri       hi2.IRI
 	buf       []byte // IRI PDU
@@ -166,6 +171,8 @@ func (s *session) begin(e *call.Event) {
 	s.addTerminating(e, false)
 	s.addForwarded(e)
 	s.sendIRI()
+	s.started = e.Time
+	s.persist(e)
 	if !s.w.Active(e.Time) {
 		return
 	}
@@ -210,6 +217,7 @@ func (s *session) event(e *call.Event) {
 		s.newIRI(hi2.Continue, e.Time)
 		s.addForwarded(e)
 		s.sendIRI()
+		s.persist(e)
 		if e.InBand && b.cfg.ContentStart == config.StartOnACMInband {
 			s.startContent()
 		}
@@ -217,6 +225,7 @@ func (s *session) event(e *call.Event) {
 		s.newIRI(hi2.Continue, e.Time)
 		s.addTerminating(e, true)
 		s.sendIRI()
+		s.persist(e)
 		s.startContent()
 	case call.Suspend, call.Resume:
 		s.newIRI(hi2.Continue, e.Time)
@@ -281,6 +290,10 @@ func (s *session) end(at time.Time, e *call.Event, reason string) {
 	}
 	s.sendIRI()
 	b := s.b
+	if s.recorded {
+		b.rec.end(s.w.LIID, s.cin)
+		s.recorded = false
+	}
 	b.m.ended.Inc()
 	b.m.nEnded.Add(1)
 	b.m.active.Dec()
@@ -373,7 +386,8 @@ func (s *session) addForwarded(e *call.Event) {
 // every destination.
 func (s *session) sendIRI() {
 	b := s.b
-	s.hdr.Seq = b.seq.Next(s.w.LIID, s.cin, psdu.HI2)
+	s.hdr.Seq = s.iriSeq
+	s.iriSeq++
 	s.hdr.Time = s.iri.Time
 	s.buf = hi2.Append(s.buf[:0], &s.hdr, &s.iri)
 	for _, d := range s.dests {
@@ -381,6 +395,18 @@ func (s *session) sendIRI() {
 	}
 	b.m.iri[s.iri.Type].Inc()
 	b.m.nIRI.Add(1)
+	s.checkpoint()
+}
+
+// checkpoint records the next sequence numbers (after every IRI and every
+// CheckpointEvery CC PDUs). They are written after the PDUs went out, so
+// a restart continues at or below the true next number: duplicates are
+// possible, gaps are not.
+func (s *session) checkpoint() {
+	s.ccSince = 0
+	if s.recorded {
+		s.b.rec.seq(s.w.LIID, s.cin, s.iriSeq, s.ccSeq)
+	}
 }
 
 // startContent subscribes both directions of the call's bearer (once, for
@@ -505,12 +531,15 @@ func (d *ccDir) chunk(chunk []byte, first uint64) {
 		}
 		pkt = d.rtp[:n]
 	}
-	seq := b.seq.Next(s.w.LIID, s.cin, psdu.HI3)
+	seq := s.ccSeq
+	s.ccSeq++
+	media := !d.started
 	if !d.started {
 		d.started = true
 		d.media.Time = t
 		d.media.FirstPDUNumber = seq
-		s.hdr.Seq = b.seq.Next(s.w.LIID, s.cin, psdu.HI2)
+		s.hdr.Seq = s.iriSeq
+		s.iriSeq++
 		s.hdr.Time = t
 		s.buf = hi2.AppendMediaInfo(s.buf[:0], &s.hdr, &d.media)
 		for _, dest := range s.dests {
@@ -541,4 +570,7 @@ func (d *ccDir) chunk(chunk []byte, first uint64) {
 	}
 	b.m.cc.Inc()
 	b.m.nCC.Add(1)
+	if s.ccSince++; s.ccSince >= b.every || media {
+		s.checkpoint()
+	}
 }
