@@ -54,12 +54,13 @@ func ccFormats(cfg *config.Config) map[string]config.CCFormat {
 	return m
 }
 
-func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handover, dm *demux.Demux, reg prometheus.Registerer, log *slog.Logger) (*bridge.Bridge, error) {
+func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handover, ic *intercept, dm *demux.Demux, reg prometheus.Registerer, log *slog.Logger) (*bridge.Bridge, error) {
 	bc := bridge.FromConfig(cfg)
 	bc.Warrants = st
 	bc.Output = output{h}
 	bc.Demux = dm
-	bc.Auditor = auditLog{log.With("component", "audit")}
+	bc.Auditor = ic.audit
+	bc.Sessions = ic.sessions()
 	bc.Logger = log.With("component", "bridge")
 	bc.Registerer = reg
 	b, err := bridge.New(bc)

@@ -73,6 +73,7 @@ type Daemon struct {
 	sig     *signaling
 	bearer  *bearer
 	ho      *handover
+	ic      *intercept
 	metrics *metricsServer
 
 	reloads  *prometheus.CounterVec
@@ -125,13 +126,15 @@ func New(opts Options) (*Daemon, error) {
 		loggingModule(d.log),
 		fx.Supply(cfg),
 		metricsModule(d.reg),
+		interceptModule(),
 		handoverModule(),
 		bridgeModule(),
 		bearerModule(),
 		signalingModule(),
-		// Construction order fixes hook order: metrics, handover, bridge,
-		// bearer, signalling start in that order and stop in reverse.
-		fx.Populate(&d.metrics, &d.ho, &d.store, &d.bridge, &d.bearer, &d.sig),
+		// Construction order fixes hook order: metrics, intercept plane,
+		// handover, bridge, bearer, signalling start in that order and stop
+		// in reverse.
+		fx.Populate(&d.metrics, &d.ic, &d.ho, &d.store, &d.bridge, &d.bearer, &d.sig),
 		fx.StartTimeout(opts.StartTimeout),
 		fx.StopTimeout(opts.StopTimeout),
 	)
@@ -218,12 +221,12 @@ func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
 		return res, fmt.Errorf("reload: warrants: %w", err)
 	}
 	res.WarrantsBefore = d.store.Load().Len()
-	res.WarrantsAfter = set.Len()
 	// New destinations first (new warrants may name them), then the CC
 	// formats, then the warrants.
 	res.Destinations, err = d.ho.apply(ctx, cfg.Destinations)
 	d.bridge.SetDestinations(ccFormats(cfg))
-	d.store.Swap(set)
+	// The configuration's warrants are replaced; X1-provisioned ones stay.
+	res.WarrantsAfter = d.ic.reload(cfg, set, d.store)
 	d.level.Set(cfg.Log.Level)
 	res.NeedRestart = restartSections(d.cfg, cfg)
 	d.cfg = cfg
@@ -259,6 +262,7 @@ func restartSections(a, b *config.Config) []string {
 		{"supervision_timer", a.SupervisionTimer, b.SupervisionTimer},
 		{"metrics", a.Metrics, b.Metrics},
 		{"log.format", a.Log.Format, b.Log.Format},
+		{"hi1", hi1Key(a.HI1), hi1Key(b.HI1)},
 	} {
 		if !reflect.DeepEqual(stripLines(s.x), stripLines(s.y)) {
 			out = append(out, s.name)

@@ -44,6 +44,7 @@ type handover struct {
 	log     *slog.Logger
 	metrics *deliver.Metrics
 	node    config.Node
+	audit   auditor
 
 	mu       sync.RWMutex
 	dests    map[string]*destination
@@ -69,11 +70,12 @@ func handoverModule() fx.Option {
 	)
 }
 
-func newHandover(lc fx.Lifecycle, cfg *config.Config, m *deliver.Metrics, reg prometheus.Registerer, log *slog.Logger) (*handover, error) {
+func newHandover(lc fx.Lifecycle, cfg *config.Config, m *deliver.Metrics, ic *intercept, reg prometheus.Registerer, log *slog.Logger) (*handover, error) {
 	h := &handover{
 		log:     log.With("component", "handover"),
 		metrics: m,
 		node:    cfg.Node,
+		audit:   ic.audit,
 		dests:   map[string]*destination{},
 		unknownCtr: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "tdmtap", Subsystem: "deliver", Name: "unknown_destination_total",
@@ -147,7 +149,7 @@ func (h *handover) open(dc *config.Destination) (*destination, error) {
 		KeepaliveInterval:   dc.Keepalive,
 		Metrics:             h.metrics,
 		Logger:              log,
-		Auditor:             auditLog{log},
+		Auditor:             h.audit,
 	}
 	c2 := base
 	c2.HI, c2.Addr, c2.SpoolPath = deliver.HI2, dc.HI2, filepath.Join(dc.SpoolDir, SpoolFile)
@@ -398,8 +400,8 @@ func (h *handover) stats() map[string]destStats {
 	return m
 }
 
-// auditLog records audit events in the ordinary log until the HI1 audit
-// chain exists. The log never carries LIIDs or numbers, so attributes that
+// auditLog records audit events in the ordinary log when the node runs
+// without the intercept plane (no hi1 section). The log never carries LIIDs or numbers, so attributes that
 // may hold them are left out (the CIN identifies the intercept).
 type auditLog struct{ log *slog.Logger }
 
