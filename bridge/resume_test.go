@@ -210,3 +210,26 @@ func TestResumeWarrantGone(t *testing.T) {
 		}
 	}
 }
+
+// TestLeasedCINSurvivesRestart: a restarted allocator (same store, same
+// second) never repeats a CIN of the previous run.
+func TestLeasedCINSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hi1.db")
+	now := func() time.Time { return t0 }
+	seen := map[uint32]bool{}
+	for run := 0; run < 3; run++ {
+		st := openStore(t, path)
+		c, err := NewLeasedCIN(now, st, 4, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10; i++ {
+			v := c.Next("L")
+			if seen[v] || v == 0 || v >= MaxCIN {
+				t.Fatalf("run %d: CIN %d repeated or out of range", run, v)
+			}
+			seen[v] = true
+		}
+		st.Close()
+	}
+}
