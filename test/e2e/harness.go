@@ -25,6 +25,7 @@ import (
 
 	"github.com/tdmtap/tdmtap/cmd/tdmtap/daemon"
 	"github.com/tdmtap/tdmtap/config"
+	"github.com/tdmtap/tdmtap/hi/psdu"
 	"github.com/tdmtap/tdmtap/ss7/isup"
 	"github.com/tdmtap/tdmtap/ss7/m3ua"
 	"github.com/tdmtap/tdmtap/ss7/sigtran"
@@ -54,17 +55,21 @@ var DefaultWarrants = []Warrant{
 
 // Setup describes a generated gateway config.
 type Setup struct {
-	Variant     isup.Variant
-	GatewayASP  bool   // the gateway connects (the simulator is SGP)
-	Draft6      bool   // legacy draft-6 M3UA DATA
-	CCFormat    string // "iPMMCC" (default) | "pstnIsdnCC"
-	ContentACM  bool   // content_start: acm-inband
-	SpanPairs   int    // E1 (T1 for ANSI) span pairs; 0: 1
-	PayloadSize int    // SAToP payload octets per packet (0: 256 E1 / 192 T1)
-	Warrants    []Warrant
-	Jitter      time.Duration // span jitter buffer (0: 30 ms)
-	LogLevel    string        // default info
-	Metrics     bool          // serve metrics on a free port
+	Variant    isup.Variant
+	GatewayASP bool   // the gateway connects (the simulator is SGP)
+	Draft6     bool   // legacy draft-6 M3UA DATA
+	CCFormat   string // "iPMMCC" (default) | "pstnIsdnCC"
+	ContentACM bool   // content_start: acm-inband
+	SpanPairs  int    // E1 (T1 for ANSI) span pairs; 0: 1
+	// CESoPSN carries the spans structured (E1 timeslots 1-31, 31 CICs per
+	// span pair) with FramesPerPacket frames per packet (0: 8); else SAToP.
+	CESoPSN         bool
+	FramesPerPacket int
+	PayloadSize     int // SAToP payload octets per packet (0: 256 E1 / 192 T1)
+	Warrants        []Warrant
+	Jitter          time.Duration // span jitter buffer (0: 30 ms)
+	LogLevel        string        // default info
+	Metrics         bool          // serve metrics on a free port
 }
 
 // Point codes of the generated config: the gateway's own and adjacent ones
@@ -77,6 +82,9 @@ func (s *Setup) pcs() (own, adj, a, b string) {
 }
 
 func (s *Setup) framing() config.Framing {
+	if s.CESoPSN {
+		return config.E1
+	}
 	if s.Variant == isup.ANSI {
 		return config.T1ESF
 	}
@@ -85,6 +93,9 @@ func (s *Setup) framing() config.Framing {
 
 // CICsPerSpan is the number of circuits per span pair.
 func (s *Setup) CICsPerSpan() int {
+	if s.CESoPSN {
+		return 31
+	}
 	if s.Variant == isup.ANSI {
 		return 24
 	}
@@ -122,9 +133,12 @@ links:
 spans:
 {{- range .Spans}}
   - name: {{.Name}}
-    source: satop
+    source: {{if $.S.CESoPSN}}cesopsn{{else}}satop{{end}}
     listen: {{.Addr}}
     framing: {{$.Framing}}
+{{- if $.S.CESoPSN}}
+    timeslots: 1-31
+{{- end}}
     payload_size: {{$.Payload}}
     jitter_buffer: {{$.Jitter}}
 {{- end}}
@@ -132,8 +146,13 @@ circuits:
 {{- range $i, $c := .Circuits}}
   - between: [{{$.A}}, {{$.B}}]
     cic: {{$c.First}}-{{$c.Last}}
+{{- if $.S.CESoPSN}}
+    a_to_b: {span: {{$c.AB}}, ts_offset: {{$c.Offset}}}
+    b_to_a: {span: {{$c.BA}}, ts_offset: {{$c.Offset}}}
+{{- else}}
     a_to_b: {span: {{$c.AB}}, timeslots: "{{$.Slots}}"}
     b_to_a: {span: {{$c.BA}}, timeslots: "{{$.Slots}}"}
+{{- end}}
 {{- end}}
 destinations:
   - name: lemf
@@ -167,8 +186,8 @@ warrants:
 `
 
 type circ struct {
-	First, Last int
-	AB, BA      string
+	First, Last, Offset int
+	AB, BA              string
 }
 
 type spanAddr struct{ Name, Addr string }
@@ -193,14 +212,16 @@ func WriteConfig(dir string, s Setup, hi2, hi3, remote string) (string, error) {
 		}
 		// CIC blocks of 32 per span pair, as trunks are numbered.
 		first := 32*i + 1
-		circuits = append(circuits, circ{First: first, Last: first + n - 1, AB: ab, BA: ba})
+		circuits = append(circuits, circ{First: first, Last: first + n - 1, Offset: -32 * i, AB: ab, BA: ba})
 	}
 	slots := "1-15,17-31"
 	if s.Variant == isup.ANSI {
 		slots = "1-24"
 	}
 	payload := s.PayloadSize
-	if payload == 0 {
+	if s.CESoPSN {
+		payload = 31 * max(s.FramesPerPacket, 8)
+	} else if payload == 0 {
 		payload = 256
 		if s.Variant == isup.ANSI {
 			payload = 193 // 8 T1 frames
@@ -267,6 +288,12 @@ type Run struct {
 	// Quiet is how long the LEMF must see nothing new before the run is
 	// considered complete (default 1 s).
 	Quiet time.Duration
+	// Keep and OnPDU are given to the LEMF (expect.Collector).
+	Keep  func(liid string) bool
+	OnPDU func(kind psdu.Kind, pdu *psdu.PDU, received time.Time)
+	// Started, when set, is called once the gateway runs, before the
+	// simulator starts.
+	Started func(h *Harness)
 }
 
 // Harness is one in-process gateway with its LEMF.
@@ -306,6 +333,7 @@ func (s *SyncBuffer) String() string {
 // but not checked (see Harness.Check).
 func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness, error) {
 	h := &Harness{Dir: dir, Collector: expect.NewCollector(), Log: &SyncBuffer{}}
+	h.Collector.Keep, h.Collector.OnPDU = r.Keep, r.OnPDU
 	if err := h.Collector.Listen("127.0.0.1:0", "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
@@ -384,6 +412,9 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 	sim, err := switchsim.New(sc)
 	if err != nil {
 		return nil, err
+	}
+	if r.Started != nil {
+		r.Started(h)
 	}
 	simCtx, simCancel := context.WithCancel(ctx)
 	defer simCancel()
