@@ -207,8 +207,28 @@ func checkerCatches(t *testing.T, h *Harness) {
 // TestANSIGatewayASP: ANSI ISUP, T1 ESF spans, the gateway as ASP (it
 // connects to the switch's SGP), content as raw octets in pstnIsdnCC.
 func TestANSIGatewayASP(t *testing.T) {
-	h := run(t, Run{Setup: Setup{Variant: isup.ANSI, GatewayASP: true, CCFormat: "pstnIsdnCC"}, Sim: simConfig(50)})
+	// Debug logging: not even debug lines may carry a number.
+	h := run(t, Run{Setup: Setup{Variant: isup.ANSI, GatewayASP: true, CCFormat: "pstnIsdnCC", LogLevel: "debug"}, Sim: simConfig(50)})
 	verify(t, h, expect.CheckOptions{})
+}
+
+// TestInbandContent: content_start acm-inband and a switch that sends ACM
+// with in-band information: the backward direction (ringback) is
+// intercepted from the ACM, also for calls never answered.
+func TestInbandContent(t *testing.T) {
+	sc := simConfig(30)
+	sc.InBand = true
+	h := run(t, Run{Setup: Setup{Variant: isup.ITU, ContentACM: true}, Sim: sc})
+	verify(t, h, expect.CheckOptions{})
+	n := 0
+	for _, ic := range h.Expect.Intercepts {
+		if !ic.Answered && len(ic.Content) > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Errorf("no unanswered intercepted call with content in this run")
+	}
 }
 
 // TestDraft6 runs the legacy draft-6 M3UA DATA form, ITU with the gateway
