@@ -359,6 +359,7 @@ func (s *Session) run(ctx context.Context) {
 			continue
 		}
 		s.log.Info("connected to LEMF", "addr", conn.RemoteAddr().String())
+		s.auditConn("lemf.connect", conn, nil)
 		s.connected.Store(true)
 		s.m.connected.Set(1)
 		healthy, err := s.serve(ctx, conn)
@@ -366,8 +367,10 @@ func (s *Session) run(ctx context.Context) {
 		s.m.connected.Set(0)
 		conn.Close()
 		if ctx.Err() != nil {
+			s.auditConn("lemf.disconnect", conn, errors.New("session stopped"))
 			return
 		}
+		s.auditConn("lemf.disconnect", conn, err)
 		s.log.Warn("LEMF connection lost", "err", err)
 		if healthy {
 			backoff = s.cfg.BackoffMin
@@ -618,4 +621,18 @@ func (s *Session) readLoop(conn net.Conn, kaResp chan<- struct{}, errc chan<- er
 		err = errors.New("LEMF closed the connection")
 	}
 	errc <- fmt.Errorf("read: %w", err)
+}
+
+// auditConn records a LEMF connect or disconnect (destination, HI, address;
+// the reason for a disconnect).
+func (s *Session) auditConn(kind string, conn net.Conn, reason error) {
+	if s.cfg.Auditor == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("dest", s.cfg.Name), slog.String("hi", s.cfg.HI.String()),
+		slog.String("addr", conn.RemoteAddr().String())}
+	if reason != nil {
+		attrs = append(attrs, slog.String("reason", reason.Error()))
+	}
+	s.cfg.Auditor.Record(kind, attrs...)
 }
