@@ -204,7 +204,15 @@ func summary(res *e2e.BinResult, out string, took time.Duration) int {
 	fmt.Printf("content:           fromTarget %.1f s, toTarget %.1f s (%.1f s + %.1f s of it checked bit-exact against the simulator's pattern)\n",
 		float64(rep.ContentOctets[0])/8000, float64(rep.ContentOctets[1])/8000, float64(rep.PatternOctets[0])/8000, float64(rep.PatternOctets[1])/8000)
 	wavs, _ := filepath.Glob(filepath.Join(res.LEMFDir, "*.wav"))
-	fmt.Printf("outputs:           %s: iri.jsonl, cc.pcap (tshark -r cc.pcap -d udp.port==40000,rtp), %d WAV files, summary.json\n", res.LEMFDir, len(wavs))
+	lo, hi := 0, 0
+	for _, st := range res.LEMF.Streams {
+		if lo == 0 || st.Port < lo {
+			lo = st.Port
+		}
+		hi = max(hi, st.Port)
+	}
+	fmt.Printf("outputs:           %s: iri.jsonl, cc.pcap (tshark -r %s -d udp.port==%d-%d,rtp), %d WAV files, summary.json\n",
+		res.LEMFDir, filepath.Join(res.LEMFDir, "cc.pcap"), lo, hi, len(wavs))
 	fmt.Printf("                   %s: tdmtap.yaml, tdmtap.log, truth.json (what the switch sent), expected.json\n", out)
 	fmt.Printf("lemf checks:       exit code %d (sequence numbers, decoding, framing)\n", res.LEMFExit)
 	fmt.Printf("took:              %s\n", took.Round(100*time.Millisecond))

@@ -201,10 +201,11 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 		r.say("warning: %v", err)
 	}
 	_ = gw.Process.Signal(syscall.SIGTERM)
+	var gwErr error
 	select {
-	case err := <-gwDone:
-		if err != nil {
-			r.say("tdmtap exited: %v", err)
+	case gwErr = <-gwDone:
+		if gwErr != nil {
+			r.say("tdmtap exited: %v", gwErr)
 		}
 	case <-time.After(40 * time.Second):
 		_ = gw.Process.Kill()
@@ -237,6 +238,9 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	res.Report = expect.Check(res.Expect, obs, expect.CheckOptions{NoCCSeq: true, HeadTolerance: 1600, TailTolerance: 8000})
 	for _, w := range res.Expect.Warnings {
 		res.Report.Errors = append(res.Report.Errors, "expectation: "+w)
+	}
+	if gwErr != nil || !strings.Contains(res.GatewayLog, "tdmtap stopped") {
+		res.Report.Errors = append(res.Report.Errors, fmt.Sprintf("tdmtap did not stop cleanly on SIGTERM (%v)", gwErr))
 	}
 	if leaked := LeakedNumbers(res.Expect, res.GatewayLog); len(leaked) > 0 {
 		res.Report.Errors = append(res.Report.Errors, fmt.Sprintf("the gateway log carries %d party numbers, e.g. %s", len(leaked), leaked[0]))
