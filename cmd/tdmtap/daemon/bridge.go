@@ -61,6 +61,14 @@ func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handov
 	bc.Demux = dm
 	bc.Auditor = ic.audit
 	bc.Sessions = ic.sessions()
+	if ic.plane != nil {
+		// CINs survive restarts: the counter's reservation is in the store.
+		cin, err := bridge.NewLeasedCIN(nil, ic.plane.Store, 1000, log.With("component", "bridge"))
+		if err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
+		bc.CIN = cin
+	}
 	bc.Logger = log.With("component", "bridge")
 	bc.Registerer = reg
 	b, err := bridge.New(bc)
