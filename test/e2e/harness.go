@@ -435,7 +435,13 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 		quiet = time.Second
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	err = h.Collector.WaitQuiet(wctx, quiet)
+	// First the gateway's delivery queues drain (a session may be in its
+	// reconnect backoff after a LEMF outage), then the LEMF sees nothing
+	// new for a while.
+	err = poll(wctx, 60*time.Second, func() bool { return Queued(d) == 0 })
+	if err == nil {
+		err = h.Collector.WaitQuiet(wctx, quiet)
+	}
 	cancel()
 	stopped = true
 	if serr := d.Stop(context.Background()); serr != nil && err == nil {
@@ -494,4 +500,23 @@ func freePort(network string) (string, error) {
 	a := ln.Addr().String()
 	_ = ln.Close()
 	return a, nil
+}
+
+// Queued is the number of PDUs the gateway's delivery sessions hold
+// (tdmtap_deliver_queued_pdus summed over destinations and HIs).
+func Queued(d *daemon.Daemon) float64 {
+	mfs, err := d.Registry().Gather()
+	if err != nil {
+		return -1
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "tdmtap_deliver_queued_pdus" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetGauge().GetValue()
+		}
+	}
+	return sum
 }
