@@ -179,7 +179,7 @@ func main() {
 		}
 		*dir = d
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	res, err := run(ctx, *scenario, *dir, *calls, *seed, *stp)
 	if res == nil {
@@ -197,6 +197,12 @@ func main() {
 	if !res.OK {
 		os.Exit(1)
 	}
+}
+
+var t0 = time.Now()
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "sctpe2e %6.2fs: %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
 }
 
 func fail(err error) {
@@ -281,12 +287,12 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 			{Name: "gw2", Remote: "[127.0.0.3:2916, 127.0.0.4:2916]", Local: "[127.0.0.1:0, 127.0.0.2:0]"},
 		}
 		relay = &Relay{Listen: []string{"127.0.0.5:2907"}, Dial: []string{"127.0.0.3:2906", "127.0.0.4:2906"},
-			Local: []string{"127.0.0.6:0", "127.0.0.7:0"}, Quiet: 400 * time.Millisecond}
+			Local: []string{"127.0.0.6:0", "127.0.0.7:0"}, Quiet: 400 * time.Millisecond, Recover: 6 * time.Second}
 	case "osmostp":
 		sc.Role = m3ua.RoleASP
 		sc.RC = 1
 		sc.Connect = [][]string{{stp}}
-		links = []link{{Name: "gw1", Remote: "[" + stp + "]", Local: "[127.0.0.1:0, 127.0.0.2:0]", RC: 2}}
+		links = []link{{Name: "gw1", Remote: "[" + stp + "]", Local: "[127.0.0.8:0, 127.0.0.9:0]", RC: 2}}
 	default:
 		return res, fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -368,7 +374,9 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 		case <-ctx.Done():
 		}
 	}()
+	logf("gateway started; simulator running (%s)", scenario)
 	truth, simErr := sim.Run(ctx)
+	logf("simulator done: %v", simErr)
 	<-snapDone
 	if simErr != nil {
 		res.SimErr = simErr.Error()
@@ -379,8 +387,10 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
 	qerr := col.WaitQuiet(wctx, 1500*time.Millisecond)
 	wcancel()
+	logf("LEMF quiet: %v", qerr)
 	stopped = true
 	serr := d.Stop(context.Background())
+	logf("gateway stopped: %v", serr)
 	col.Stop()
 	set, err := gcfg.WarrantSet()
 	if err != nil {
@@ -434,16 +444,22 @@ type RelayStats struct {
 type Relay struct {
 	Listen, Dial, Local []string
 	Quiet               time.Duration
+	// Recover: after the kill, the relay refuses the gateway's reconnects
+	// this long, then pairs again (the link comes back). Besides being
+	// realistic, the new association is what lets the simulator's SGP
+	// leave its blocked accept at the end (see the sigtran report).
+	Recover time.Duration
 
-	l        sigtran.Listener
-	cancel   context.CancelFunc
-	fwd      atomic.Int64
-	data     atomic.Int64
-	lastData atomic.Int64 // unix nanos
-	killed   atomic.Bool
-	killedAt atomic.Int64
-	started  time.Time
-	wg       sync.WaitGroup
+	l         sigtran.Listener
+	cancel    context.CancelFunc
+	fwd       atomic.Int64
+	data      atomic.Int64
+	lastData  atomic.Int64 // unix nanos
+	killed    atomic.Bool
+	recovered atomic.Bool
+	killedAt  atomic.Int64
+	started   time.Time
+	wg        sync.WaitGroup
 	// OnKill runs at the kill, before the associations close.
 	OnKill    func()
 	gw2AtKill int64
@@ -465,15 +481,20 @@ func (r *Relay) Start(ctx context.Context) error {
 			if err != nil {
 				return
 			}
-			if r.killed.Load() {
-				a.Close()
+			if r.killed.Load() && time.Since(time.Unix(0, r.killedAt.Load())) < r.Recover {
+				a.Close() // the link stays down for Recover
 				continue
 			}
 			b, err := sigtran.DialSCTP(ctx, r.Local, r.Dial, sigtran.SCTPOptions{})
 			if err != nil {
+				logf("relay: dial switchsim: %v", err)
 				a.Close()
 				continue
 			}
+			if r.killed.Load() {
+				r.recovered.Store(true)
+			}
+			logf("relay: pair %v <-> %v (recovered %v)", a.RemoteAddr(), b.RemoteAddr(), r.recovered.Load())
 			r.pair(ctx, a, b)
 		}
 	}()
@@ -503,7 +524,7 @@ func (r *Relay) pair(ctx context.Context, a, b sigtran.Conn) {
 				r.data.Add(1)
 				r.lastData.Store(time.Now().UnixNano())
 			}
-			if r.killed.Load() {
+			if r.killed.Load() && !r.recovered.Load() {
 				return
 			}
 			if err := to.WriteMessage(pctx, st, buf[:n]); err != nil {
@@ -515,7 +536,11 @@ func (r *Relay) pair(ctx context.Context, a, b sigtran.Conn) {
 	r.wg.Add(3)
 	go func() { defer r.wg.Done(); pump(a, b, false) }()
 	go func() { defer r.wg.Done(); pump(b, a, true) }()
-	// The killer: first quiet moment after DATA began to flow.
+	// The killer: first quiet moment after DATA began to flow (once).
+	if r.killed.Load() {
+		r.wg.Done()
+		return
+	}
 	go func() {
 		defer r.wg.Done()
 		t := time.NewTicker(20 * time.Millisecond)
@@ -534,6 +559,7 @@ func (r *Relay) pair(ctx context.Context, a, b sigtran.Conn) {
 					r.OnKill()
 				}
 				kill()
+				logf("relay: killed the association after %d DATA", r.data.Load())
 				return
 			}
 		}
