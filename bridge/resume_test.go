@@ -65,6 +65,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	st2 := openStore(t, path)
 	defer st2.Close()
 	e2 := newEnv(t, withSessions(st2, 4))
+	defer e2.b.Close()
 	e2.at = e.at
 	e2.send(3*time.Second, pcB, msg(isup.ANM, 5))
 	e2.feed(160 * 10) // 10 chunks per direction
@@ -112,10 +113,12 @@ func TestResumeAfterCrash(t *testing.T) {
 	}
 
 	// A third run: the call is gone, nothing is resumed.
+	e2.b.Close()
 	st2.Close()
 	st3 := openStore(t, path)
 	defer st3.Close()
 	e3 := newEnv(t, withSessions(st3, 4))
+	defer e3.b.Close()
 	e3.send(time.Second, pcB, msg(isup.ANM, 5))
 	if ps := e3.decoded(); len(ps) != 0 {
 		t.Errorf("%d PDUs from a circuit with no recorded intercept", len(ps))
@@ -147,6 +150,7 @@ func TestResumeCheckpointsCC(t *testing.T) {
 		t.Fatalf("recorded %+v (CC sent 10, IRI sent %d)", ss, len(iri))
 	}
 	e2 := newEnv(t, withSessions(st2, 4))
+	defer e2.b.Close()
 	e2.at = e.at
 	e2.send(time.Second, pcB, msg(isup.SUS, 5)) // the next message: content restarts at once
 	e2.feed(160 * 2)
@@ -177,6 +181,7 @@ func TestResumeWarrantGone(t *testing.T) {
 	st2 := openStore(t, path)
 	defer st2.Close()
 	e2 := newEnv(t, withSessions(st2, 4))
+	defer e2.b.Close()
 	// CIC 5: the warrant is withdrawn (reload without it).
 	ws, _ := warrant.NewSet(plan, nil)
 	e2.store.Swap(ws)
