@@ -14,7 +14,6 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -120,6 +119,8 @@ func writeConfig(dir string) (string, []string, error) {
 		addrs[a] = true
 	}
 	text := configYAML
+	var ports e2e.Ports
+	defer ports.Release()
 	for a := range addrs {
 		if a == "" {
 			continue
@@ -128,7 +129,7 @@ func writeConfig(dir string) (string, []string, error) {
 		if udp[a] {
 			network = "udp"
 		}
-		free, err := freePort(network)
+		free, err := ports.Pick(network)
 		if err != nil {
 			return "", nil, err
 		}
@@ -158,23 +159,6 @@ func writeConfig(dir string) (string, []string, error) {
 	}
 	sort.Strings(targets)
 	return p, targets, nil
-}
-
-func freePort(network string) (string, error) {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		return c.LocalAddr().String(), nil
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func summary(res *e2e.BinResult, out string, took time.Duration) int {

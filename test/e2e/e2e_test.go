@@ -292,7 +292,8 @@ func TestBinaries(t *testing.T) {
 	if err := BuildBinaries(ctx, bin); err != nil {
 		t.Fatal(err)
 	}
-	lemfAddr, err := freePort("tcp")
+	var ports Ports
+	lemfAddr, err := ports.Pick("tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,8 @@ func TestBinaries(t *testing.T) {
 	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := WriteConfig(cfgDir, Setup{Variant: isup.ITU, Metrics: true}, lemfAddr, lemfAddr, "")
+	cfg, err := writeConfig(cfgDir, Setup{Variant: isup.ITU, Metrics: true}, lemfAddr, lemfAddr, "", &ports)
+	ports.Release()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,6 +196,12 @@ type spanAddr struct{ Name, Addr string }
 // hi2/hi3 and (gateway as ASP) a simulator SGP at remote; the gateway's
 // listening sockets get ports that are free now. It returns the config path.
 func WriteConfig(dir string, s Setup, hi2, hi3, remote string) (string, error) {
+	var ports Ports
+	defer ports.Release()
+	return writeConfig(dir, s, hi2, hi3, remote, &ports)
+}
+
+func writeConfig(dir string, s Setup, hi2, hi3, remote string, ports *Ports) (string, error) {
 	own, adj, a, b := s.pcs()
 	pairs := max(s.SpanPairs, 1)
 	n := s.CICsPerSpan()
@@ -204,7 +210,7 @@ func WriteConfig(dir string, s Setup, hi2, hi3, remote string) (string, error) {
 	for i := 0; i < pairs; i++ {
 		ab, ba := fmt.Sprintf("tap%d-ab", i+1), fmt.Sprintf("tap%d-ba", i+1)
 		for _, name := range []string{ab, ba} {
-			a, err := freePort("udp")
+			a, err := ports.Pick("udp")
 			if err != nil {
 				return "", err
 			}
@@ -243,11 +249,11 @@ func WriteConfig(dir string, s Setup, hi2, hi3, remote string) (string, error) {
 	if ws == nil {
 		ws = DefaultWarrants
 	}
-	local, err := freePort("tcp")
+	local, err := ports.Pick("tcp")
 	if err != nil {
 		return "", err
 	}
-	maddr, err := freePort("tcp")
+	maddr, err := ports.Pick("tcp")
 	if err != nil {
 		return "", err
 	}
@@ -364,13 +370,17 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 	// in the gateway's config before the simulator (which needs the
 	// gateway's bound span ports) exists: pick a free port now.
 	var remote string
+	var ports Ports
+	defer ports.Release()
 	if s.GatewayASP {
-		if remote, err = freePort("tcp"); err != nil {
+		if remote, err = ports.Pick("tcp"); err != nil {
 			return nil, err
 		}
 	}
 	hi2, hi3 := h.Collector.Addrs()
-	if h.ConfigPath, err = WriteConfig(dir, s, hi2, hi3, remote); err != nil {
+	h.ConfigPath, err = writeConfig(dir, s, hi2, hi3, remote, &ports)
+	ports.Release()
+	if err != nil {
 		return nil, err
 	}
 	if h.Config, err = config.Load(h.ConfigPath); err != nil {
@@ -481,25 +491,36 @@ func LeakedNumbers(e *expect.Expectation, log string) []string {
 	return out
 }
 
-// freePort returns a loopback address with a port that was free a moment
-// ago (the config file wants fixed ports).
-func freePort(network string) (string, error) {
+// Ports picks loopback ports that are free now for a config file (which
+// wants fixed ports). Each probe socket stays open until Release, so no two
+// picks collide; a port can still be taken by someone else between Release
+// and its use.
+type Ports struct{ held []io.Closer }
+
+// Pick returns 127.0.0.1:PORT for network "tcp" or "udp".
+func (p *Ports) Pick(network string) (string, error) {
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			return "", err
 		}
-		a := c.LocalAddr().String()
-		_ = c.Close()
-		return a, nil
+		p.held = append(p.held, c)
+		return c.LocalAddr().String(), nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	a := ln.Addr().String()
-	_ = ln.Close()
-	return a, nil
+	p.held = append(p.held, ln)
+	return ln.Addr().String(), nil
+}
+
+// Release closes the probe sockets.
+func (p *Ports) Release() {
+	for _, c := range p.held {
+		_ = c.Close()
+	}
+	p.held = nil
 }
 
 // Queued is the number of PDUs the gateway's delivery sessions hold
