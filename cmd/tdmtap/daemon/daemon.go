@@ -8,18 +8,31 @@
 // Shutdown order (fx stops hooks in reverse): the M3UA links go down first
 // (no new signalling), then the supervision ticker and the span sources, then
 // the bridge (content subscriptions stop; no IRI-END is faked for calls
-// still open — it is sent only when a call really ends, which a stopped
-// gateway does not see), then every destination's queued IRI is made durable
-// in its spool and the sessions close (queued content gets a short grace to
-// reach a connected LEMF, then is dropped, counted and audited), and last the
-// metrics endpoint. Open intercepts do not survive a restart: their spooled
-// IRI is replayed to the LEMF by the next run, but the calls themselves are
-// not resumed.
+// still open — it is sent only when a call really ends), then every
+// destination's queued IRI is made durable in its spool and the sessions
+// close (queued content gets a short grace to reach a connected LEMF, then
+// is dropped, counted and audited), then the intercept plane (X1 listener,
+// expiry ticker, store; the audit file gets its signed shutdown checkpoint),
+// and last the metrics endpoint.
+//
+// Intercept plane (the config's optional hi1 section; see hi/hi1): the
+// durable warrant store's active warrants are merged with the config's
+// static ones into the bridge's warrant store (a reload replaces only the
+// static ones); the audit chain is the Auditor of the bridge and of the
+// delivery sessions; X1 provisioning serves from start to stop; the store's
+// expiry ticker retires warrants at their end time (the bridge's own ticker
+// ends their live intercepts). The bridge records intercepts in progress in
+// the store and allocates CINs from a counter reserved there, so a restart
+// (or a crash) picks open intercepts up again on their circuits' next
+// message with the same LIID and CIN, sequence numbers continuing; their
+// spooled IRI is replayed to the LEMF too. Without the section the node runs
+// on the config's warrants only and audit events go to the ordinary log
+// (without LIIDs); open intercepts are then not resumed.
 //
 // Reload (SIGHUP) re-reads the config file, swaps the warrant set and adds,
 // removes or updates LEMF destinations without touching live intercepts;
 // what changed is logged as counts only. Links, spans, circuits, node
-// identity and the metrics address need a restart (a reload logs that they
+// identity, the hi1 section and the metrics address need a restart (a reload logs that they
 // changed and keeps the running ones).
 package daemon
 

@@ -127,20 +127,23 @@ func (d *Daemon) Plane() *hi1.Plane {
 
 // hi1Key is the hi1 section without line numbers, for comparing two
 // configurations (a change needs a restart).
-func hi1Key(h *config.HI1) any {
+func hi1Key(h *config.HI1) hi1Cmp {
+	var k hi1Cmp
 	if h == nil {
-		return nil
+		return k
 	}
-	c := *h
-	c.Line = 0
-	if c.X1 != nil {
-		x := *c.X1
-		x.Line = 0
-		c.X1 = nil
-		return struct {
-			H config.HI1
-			X config.X1
-		}{c, x}
+	k.Has, k.H = true, *h
+	k.H.Line = 0
+	if h.X1 != nil {
+		k.HasX, k.X = true, *h.X1
+		k.X.Line = 0
 	}
-	return c
+	k.H.X1 = nil
+	return k
+}
+
+type hi1Cmp struct {
+	Has, HasX bool
+	H         config.HI1
+	X         config.X1
 }
