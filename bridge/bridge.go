@@ -32,6 +32,8 @@
 //	cfg.Warrants = store                  // *warrant.Store holding c.WarrantSet()
 //	cfg.Output = bridge.NewSessionOutput(dests) // or any non-blocking Output
 //	cfg.Demux, cfg.Logger, cfg.Registerer, cfg.Auditor = dm, log, reg, audit
+//	cfg.Sessions = hi1Store                // optional: intercepts survive restarts (see resume.go)
+//	cfg.CIN, _ = bridge.NewLeasedCIN(nil, hi1Store, 1000, log) // optional: CINs never repeat across restarts
 //	br, err := bridge.New(cfg)
 //	tracker := call.NewTracker(callCfg, br) // br is the tracker's Sink
 //	bridge.RunWithLifecycle(lc, br, time.Second)
@@ -236,6 +238,20 @@ func New(cfg Config) (*Bridge, error) {
 			return nil, fmt.Errorf("bridge: loading recorded intercepts: %w", err)
 		}
 		b.rec = newSessionWriter(cfg.Sessions, b.log, loaded)
+		if cfg.Registerer != nil {
+			w := b.rec
+			for _, c := range []prometheus.Collector{
+				prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tdmtap_bridge_session_records_dropped_total",
+					Help: "Intercept session record writes dropped (writer queue full)."}, func() float64 { return float64(w.dropped.Load()) }),
+				prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tdmtap_bridge_session_records_failed_total",
+					Help: "Intercept session record writes that failed."}, func() float64 { return float64(w.failed.Load()) }),
+			} {
+				if err := cfg.Registerer.Register(c); err != nil {
+					w.close()
+					return nil, fmt.Errorf("bridge: register metrics: %w", err)
+				}
+			}
+		}
 	}
 	return b, nil
 }
@@ -296,11 +312,14 @@ type Stats struct {
 	NoBearer     uint64 // IRI+CC intercepts whose circuit is not on the tap
 	ChunkDropped uint64 // chunks dropped (frame order, after warrant end)
 	Resumed      uint64 // intercepts of a previous run picked up (or closed) again
+	// RecordsDropped and RecordsFailed count session record operations
+	// lost to a full writer queue or failed in the SessionRecorder.
+	RecordsDropped, RecordsFailed uint64
 }
 
 // Stats returns a snapshot of the counters.
 func (b *Bridge) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Matches:      b.m.nMatch.Load(),
 		Started:      b.m.nStarted.Load(),
 		Ended:        b.m.nEnded.Load(),
@@ -311,6 +330,10 @@ func (b *Bridge) Stats() Stats {
 		ChunkDropped: b.m.nDropped.Load(),
 		Resumed:      b.m.nResumed.Load(),
 	}
+	if b.rec != nil {
+		st.RecordsDropped, st.RecordsFailed = b.rec.dropped.Load(), b.rec.failed.Load()
+	}
+	return st
 }
 
 // CallEvent implements call.Sink.
