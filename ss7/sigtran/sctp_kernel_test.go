@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ishidawataru/sctp"
 	"github.com/tdmtap/tdmtap/test/tsharktest"
@@ -400,4 +401,56 @@ func TestKernelSCTPPPIDOnWire(t *testing.T) {
 		t.Errorf("naive write: %d chunks with PPID 0x03000000 on the wire, want 1", naive)
 	}
 	t.Logf("tshark: %d DATA packets, per stream %v, naive-PPID chunks %d", len(rows), streams, naive)
+}
+
+// sendGap writes two small messages 20 ms apart on a fresh association and
+// returns how far apart they arrive. With Nagle's algorithm on (no
+// SCTP_NODELAY), the second waits for the SACK of the first, which a peer
+// that sends nothing delays by up to 200 ms.
+func sendGap(t *testing.T, nodelay bool) time.Duration {
+	t.Helper()
+	cli, srv := kpair(t, SCTPOptions{}, SCTPOptions{})
+	if nodelay {
+		one := int32(1)
+		raw := cli.(*sctpConn).c
+		if _, _, err := raw.Setsockopt(sctp.SCTP_NODELAY, uintptr(unsafe.Pointer(&one)), 4); err != nil {
+			t.Fatalf("SCTP_NODELAY: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	buf := make([]byte, ReadBufferSize)
+	var worst time.Duration
+	for i := 0; i < 3; i++ {
+		if err := cli.WriteMessage(ctx, 1, msg(1, 1, []byte("first"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := srv.ReadMessage(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		time.Sleep(20 * time.Millisecond)
+		if err := cli.WriteMessage(ctx, 1, msg(1, 1, []byte("second"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := srv.ReadMessage(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, time.Since(t1))
+		time.Sleep(300 * time.Millisecond) // let the SACKs settle between rounds
+	}
+	return worst
+}
+
+// TestKernelSCTPNoNagle: M3UA messages must leave at once (signalling
+// latency, and the gateway timestamps what it receives). The associations
+// sigtran opens must therefore have SCTP_NODELAY set.
+func TestKernelSCTPNoNagle(t *testing.T) {
+	kernelOnly(t)
+	withND := sendGap(t, true)
+	asIs := sendGap(t, false)
+	t.Logf("second message after 20 ms: arrives %v after the first as sigtran opens associations, %v with SCTP_NODELAY set", asIs.Round(time.Millisecond), withND.Round(time.Millisecond))
+	if asIs > 120*time.Millisecond {
+		t.Errorf("a small message waited %v for the peer's SACK (Nagle): set SCTP_NODELAY on sigtran's associations", asIs.Round(time.Millisecond))
+	}
 }

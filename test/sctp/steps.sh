@@ -114,7 +114,25 @@ e2e_step() {
 }
 
 step_direct() { e2e_step direct direct 2906; }
-step_failover() { e2e_step failover failover 2916; }
+# step_failover: see test/sctp/e2e (scenario failover). Besides the LEMF's
+# checks (every intercept ends), the capture must show calls whose IAM the
+# gateway got on the killed association (gw1, port 2907 at the relay) and
+# whose REL it got on the other one (gw2, port 2916).
+step_failover() {
+  e2e_step failover failover 2916
+  local f=$RES/failover.pcapng iam rel both
+  iam=$(tshark -r "$f" -Y 'sctp.port == 2907' -T fields -E occurrence=a -E aggregator=' ' -e isup.message_type -e isup.cic 2>/dev/null |
+    awk -F'\t' '{n=split($1,t," "); split($2,c," "); for(i=1;i<=n;i++) if (t[i]==1) print c[i]}' | sort -un | tr '\n' ' ')
+  rel=$(tshark -r "$f" -Y 'sctp.port == 2916' -T fields -E occurrence=a -E aggregator=' ' -e isup.message_type -e isup.cic 2>/dev/null |
+    awk -F'\t' '{n=split($1,t," "); split($2,c," "); for(i=1;i<=n;i++) if (t[i]==12) print c[i]}' | sort -un | tr '\n' ' ')
+  both=$(comm -12 <(echo $iam | tr ' ' '\n' | sort) <(echo $rel | tr ' ' '\n' | sort) | tr '\n' ' ')
+  echo "  failover: IAM on gw1 (killed) for CICs: $iam; REL on gw2 for CICs: $rel; calls moved: $both"
+  if [ -z "$both" ]; then
+    step_result failover-moved FAIL "no call with IAM on the killed association and REL on the other"
+  else
+    step_result failover-moved PASS "calls (CIC) begun on the killed association and released on the other: $both"
+  fi
+}
 # step_osmostp: switchsim and the gateway as ASPs of osmo-stp (config and
 # its explanation in test/sctp/osmo-stp.cfg); the IRI must be the same as
 # over the direct link (same simulator seed).

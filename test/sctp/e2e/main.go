@@ -287,7 +287,7 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 			{Name: "gw2", Remote: "[127.0.0.3:2916, 127.0.0.4:2916]", Local: "[127.0.0.1:0, 127.0.0.2:0]"},
 		}
 		relay = &Relay{Listen: []string{"127.0.0.5:2907"}, Dial: []string{"127.0.0.3:2906", "127.0.0.4:2906"},
-			Local: []string{"127.0.0.6:0", "127.0.0.7:0"}, Quiet: 400 * time.Millisecond, Recover: 6 * time.Second}
+			Local: []string{"127.0.0.6:0", "127.0.0.7:0"}, Quiet: 400 * time.Millisecond, Recover: 2500 * time.Millisecond}
 	case "osmostp":
 		sc.Role = m3ua.RoleASP
 		sc.RC = 1
@@ -400,7 +400,11 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 	if err != nil {
 		return res, err
 	}
-	rep := expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 1600, TailTolerance: 8000})
+	// Tolerances: user-mode Linux runs every guest process on one
+	// ptrace-driven CPU, so the simulator's bearer pacing and the
+	// signalling both stall at times (simulator send → LEMF p99 is 200-400
+	// ms there): content may start up to 0.5 s after the ANM's frame.
+	rep := expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 4000, TailTolerance: 8000})
 	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
 	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
 	res.Errors = append(res.Errors, rep.Errors...)
