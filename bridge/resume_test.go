@@ -238,3 +238,42 @@ func TestLeasedCINSurvivesRestart(t *testing.T) {
 		st.Close()
 	}
 }
+
+// nopRecorder is a SessionRecorder that keeps nothing.
+type nopRecorder struct{}
+
+func (nopRecorder) SessionStarted(store.Session) error { return nil }
+func (nopRecorder) SessionUpdated(store.Session) error { return nil }
+func (nopRecorder) SessionEnded(string, uint32) error  { return nil }
+func (nopRecorder) Sessions() ([]store.Session, error) { return nil, nil }
+
+// TestRecordedChunkNoAllocs: with session recording on, the content path
+// (including its sequence checkpoints) still does not allocate.
+func TestRecordedChunkNoAllocs(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Output, c.Sessions, c.CheckpointEvery, c.Logger = discard{}, nopRecorder{}, 4, nil
+	})
+	defer e.b.Close()
+	e.send(0, pcA, iam(5, other, tgt1))
+	e.send(time.Second, pcB, msg(isup.ANM, 5))
+	e.feed(160)
+	var d *ccDir
+	for _, cs := range e.b.calls {
+		d = cs.sessions[0].dirs[0]
+	}
+	chunk := make([]byte, 160)
+	frame := e.frame
+	allocs := testing.AllocsPerRun(400, func() {
+		d.chunk(chunk, frame)
+		frame += 160
+	})
+	if allocs != 0 {
+		t.Errorf("recorded chunk: %.2f allocs", allocs)
+	}
+	if err := e.b.FlushSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.b.Stats(); s.RecordsDropped != 0 || s.RecordsFailed != 0 || s.CC < 400 {
+		t.Errorf("stats %+v", s)
+	}
+}
