@@ -401,6 +401,9 @@ type ContentResult struct {
 	LossFilled         [2]uint64
 	Pattern            [2]uint64
 	Spans, Jitter, FPP int
+	// Delivery counters of the gateway's HI sessions.
+	Reconnects, Dropped, KeepalivesSent, KAResponses float64
+	JitterLost                                       float64
 }
 
 func (r ContentResult) String() string {
@@ -409,10 +412,11 @@ func (r ContentResult) String() string {
 		"            content latency (simulator sends a chunk's last octet → CC PDU read by the LEMF), %d sampled intercepts: p50 %v p99 %v (goal p99 < 40 ms added)\n"+
 		"            IRI latency p50 %v p99 %v\n"+
 		"            sample checked bit-exact: %.1f s + %.1f s of pattern, loss-filled %d + %d octets, %d problems\n"+
-		"            CPU %.2f cores (gateway + simulator + LEMF, of 2)",
+		"            CPU %.2f cores (gateway + simulator + LEMF, of 2); delivery reconnects %.0f, CC dropped %.0f, keepalives %.0f/%.0f answered; bearer packets lost %.0f",
 		r.Calls, r.PeakActive, r.Spans, r.FPP, r.Jitter, r.CCPDUs, r.IRIPDUs, r.Elapsed.Round(time.Millisecond),
 		float64(r.CCPDUs)/r.Elapsed.Seconds(), r.SampleIntercepts, r.CCP50, r.CCP99, r.IRIP50, r.IRIP99,
-		float64(r.Pattern[0])/8000, float64(r.Pattern[1])/8000, r.LossFilled[0], r.LossFilled[1], len(r.CheckErrors), r.CPU)
+		float64(r.Pattern[0])/8000, float64(r.Pattern[1])/8000, r.LossFilled[0], r.LossFilled[1], len(r.CheckErrors), r.CPU,
+		r.Reconnects, r.Dropped, r.KeepalivesSent, r.KAResponses, r.JitterLost)
 	for i, e := range r.CheckErrors {
 		if i == 5 {
 			s += "\n            ..."
@@ -494,6 +498,11 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 		res.CheckErrors = append(res.CheckErrors, "simulator: "+h.SimErr.Error())
 	}
 	res.IRIPDUs, res.CCPDUs = h.Collector.Counts()
+	res.Reconnects = gatherSum(h.Daemon, "tdmtap_deliver_reconnects_total")
+	res.Dropped = gatherSum(h.Daemon, "tdmtap_deliver_dropped_pdus_total")
+	res.KeepalivesSent = gatherSum(h.Daemon, "tdmtap_deliver_keepalives_total")
+	res.KAResponses = gatherSum(h.Daemon, "tdmtap_deliver_keepalive_responses_total")
+	res.JitterLost = gatherSum(h.Daemon, "tdmtap_pw_lost_packets_total")
 	// Check the sample: the expectation restricted to its LIID.
 	e := *h.Expect
 	e.Intercepts = nil
