@@ -187,6 +187,8 @@ func summary(res *e2e.BinResult, out string, took time.Duration) int {
 		rep.IRIByType["BEGIN"], rep.IRIByType["CONTINUE"], rep.IRIByType["END"], rep.Media)
 	fmt.Printf("content:           fromTarget %.1f s, toTarget %.1f s (%.1f s + %.1f s of it checked bit-exact against the simulator's pattern)\n",
 		float64(rep.ContentOctets[0])/8000, float64(rep.ContentOctets[1])/8000, float64(rep.PatternOctets[0])/8000, float64(rep.PatternOctets[1])/8000)
+	fmt.Printf("                   content cut at a call's start/end (bearer still in the gateway's jitter buffer at ANM/REL): at most %.0f / %.0f ms; loss-filled %d octets\n",
+		float64(rep.HeadMissing)/8, float64(rep.TailMissing)/8, rep.LossFilled[0]+rep.LossFilled[1])
 	wavs, _ := filepath.Glob(filepath.Join(res.LEMFDir, "*.wav"))
 	lo, hi := 0, 0
 	for _, st := range res.LEMF.Streams {
