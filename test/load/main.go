@@ -43,6 +43,10 @@ func main() {
 	flag.Parse()
 	o.Log = os.Stdout
 	ctx := context.Background()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		// Other work on the machine shows in every figure below.
+		fmt.Printf("load average at start: %s", b)
+	}
 	code := 0
 	if o.Calls > 0 {
 		r, err := Signalling(ctx, o)
