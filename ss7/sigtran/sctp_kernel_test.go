@@ -341,6 +341,9 @@ func TestKernelSCTPPPIDOnWire(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// dumpcap writes the file header before its capture is live; give it
+	// a moment (the traffic below takes only milliseconds).
+	time.Sleep(1500 * time.Millisecond)
 
 	cli, srv := kpair(t, SCTPOptions{}, SCTPOptions{})
 	var msgs [][]byte

@@ -9,7 +9,7 @@
 # TDMTAP_ROOT (repository), TDMTAP_OUT (binaries; results/ is written there
 # through a read-write hostfs mount), TDMTAP_KVER, TDMTAP_ONLY.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8
+export LANG=C.UTF-8
 ROOT=${TDMTAP_ROOT:?}
 BIN=${TDMTAP_OUT:?}
 KVER=${TDMTAP_KVER:-$(uname -r)}
@@ -25,12 +25,20 @@ trap poweroff_now EXIT
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-mount -t tmpfs -o size=512m tmp /tmp
-mount -t tmpfs run /run
-mount -t tmpfs vartmp /var/tmp
-mkdir -p /tmp/results
-mount -t hostfs -o "$BIN/results" results /tmp/results || echo "guest: results mount failed; logs stay in the guest"
-RES=/tmp/results
+# Writable space: a tmpfs on /run (work files, TMPDIR, HOME). /tmp gets a
+# tmpfs too unless the repository or the binaries live under it.
+mount -t tmpfs -o size=512m run /run
+WORK=/run/work
+mkdir -p "$WORK/tmp" /run/results
+export HOME=$WORK TMPDIR=$WORK/tmp
+case "$ROOT/ $BIN/" in
+  /tmp/*|*" /tmp/"*) echo "guest: repository or binaries under /tmp: /tmp stays the host's (read-only)" ;;
+  *) mount -t tmpfs tmp /tmp ;;
+esac
+mount -t hostfs -o "$BIN/results" results /run/results || echo "guest: results mount failed; logs stay in the guest"
+RES=/run/results
+# devtmpfs has no /dev/fd (bash process substitution, some tools need it).
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 echo "guest: $(uname -sr), $(nproc) cpu, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
 
 # --- kernel modules: sctp depends on ipv6 (crc-ccitt), udp_tunnel, ip6_udp_tunnel.
@@ -76,12 +84,17 @@ else
 fi
 
 # shellcheck source=test/sctp/steps.sh
-. "$ROOT/test/sctp/steps.sh"
+. "$ROOT/test/sctp/steps.sh" || step_result steps FAIL "cannot read $ROOT/test/sctp/steps.sh"
 
 for s in sigtran direct osmostp failover; do
   if want $s && [ $modok = 1 ]; then
     t=$(date +%s)
-    "step_$s"
+    before="$passed/$run/${#skipped[@]}"
+    if declare -F "step_$s" >/dev/null; then
+      "step_$s"
+    fi
+    # A step that reported nothing (script error) fails.
+    [ "$before" = "$passed/$run/${#skipped[@]}" ] && step_result "$s" FAIL "the step reported no result"
     echo "guest: step $s took $(( $(date +%s) - t ))s"
   fi
 done

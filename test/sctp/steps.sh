@@ -1,6 +1,6 @@
 # test/sctp/steps.sh — the steps guest-init.sh runs inside user-mode Linux.
 # Each step_NAME calls step_result NAME PASS|FAIL|SKIP detail.
-# Variables from guest-init.sh: ROOT, BIN, RES.
+# Variables from guest-init.sh: ROOT, BIN, RES (results, on the host), WORK.
 
 # step_sigtran: the ss7/sigtran kernel SCTP tests (sctp_kernel_test.go):
 # multi-homed dial/listen, 16 streams, message boundaries, large messages,
@@ -11,7 +11,7 @@ step_sigtran() {
     return
   fi
   local log=$RES/sigtran.log
-  (cd /tmp && TDMTAP_SCTP_KERNEL=1 timeout -k 5 240 "$BIN/sigtran.test" -test.v -test.count=1 -test.timeout 200s) >"$log" 2>&1
+  (cd "$WORK" && TDMTAP_SCTP_KERNEL=1 timeout -k 5 240 "$BIN/sigtran.test" -test.v -test.count=1 -test.timeout 200s) >"$log" 2>&1
   local rc=$?
   grep -E '^(--- |PASS|FAIL|ok)|sctp_kernel_test.go' "$log" | sed 's/^/  sigtran: /'
   local npass nkern f bad=() xfail=() xpass=()
@@ -42,7 +42,10 @@ capture_start() {
   cappid=$!
   local i
   for i in $(seq 100); do
-    [ -s "$capfile" ] && return 0
+    if [ -s "$capfile" ]; then
+      sleep 1.5 # the file header is written before the capture is live
+      return 0
+    fi
     sleep 0.1
   done
   echo "  capture: dumpcap did not start"
@@ -85,7 +88,7 @@ e2e_step() {
     step_result "$name" SKIP "no $BIN/sctpe2e"
     return
   fi
-  local d=/tmp/e2e-$name log=$RES/$name.log
+  local d=$WORK/e2e-$name log=$RES/$name.log
   mkdir -p "$d"
   capture_start "$d/wire.pcapng"
   (cd "$d" && timeout -s QUIT -k 10 180 "$BIN/sctpe2e" -scenario "$scen" -dir "$d" "$@") >"$log" 2>&1
@@ -125,7 +128,11 @@ step_failover() {
     awk -F'\t' '{n=split($1,t," "); split($2,c," "); for(i=1;i<=n;i++) if (t[i]==1) print c[i]}' | sort -un | tr '\n' ' ')
   rel=$(tshark -r "$f" -Y 'sctp.port == 2916' -T fields -E occurrence=a -E aggregator=' ' -e isup.message_type -e isup.cic 2>/dev/null |
     awk -F'\t' '{n=split($1,t," "); split($2,c," "); for(i=1;i<=n;i++) if (t[i]==12) print c[i]}' | sort -un | tr '\n' ' ')
-  both=$(comm -12 <(echo $iam | tr ' ' '\n' | sort) <(echo $rel | tr ' ' '\n' | sort) | tr '\n' ' ')
+  local c
+  both=""
+  for c in $iam; do
+    [[ " $rel " == *" $c "* ]] && both="$both$c "
+  done
   echo "  failover: IAM on gw1 (killed) for CICs: $iam; REL on gw2 for CICs: $rel; calls moved: $both"
   if [ -z "$both" ]; then
     step_result failover-moved FAIL "no call with IAM on the killed association and REL on the other"
@@ -141,7 +148,7 @@ step_osmostp() {
     step_result osmostp SKIP "osmo-stp not installed"
     return
   fi
-  local d=/tmp/osmo-stp i
+  local d=$WORK/osmo-stp i
   mkdir -p "$d"
   (cd "$d" && exec osmo-stp -c "$ROOT/test/sctp/osmo-stp.cfg") >"$RES/osmo-stp.log" 2>&1 &
   local stp=$!
