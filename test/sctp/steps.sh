@@ -117,6 +117,16 @@ e2e_step() {
 }
 
 step_direct() { e2e_step direct direct 2906; }
+
+# step_binaries: the real `tdmtap run -c` and `switchsim --transport sctp`
+# processes (the LEMF is sctpe2e's collector: cmd/lemf is not used yet).
+step_binaries() {
+  if [ ! -x "$BIN/tdmtap" ] || [ ! -x "$BIN/switchsim" ]; then
+    step_result binaries SKIP "tdmtap or switchsim binary missing"
+    return
+  fi
+  e2e_step binaries binaries 2906 -bin "$BIN"
+}
 # step_failover: see test/sctp/e2e (scenario failover). Besides the LEMF's
 # checks (every intercept ends), the capture must show calls whose IAM the
 # gateway got on the killed association (gw1, port 2907 at the relay) and

@@ -14,6 +14,9 @@
 //	          switchsim :2916. Mid-call, in a quiet moment, the relay kills
 //	          gw1's association on both sides; the calls' later messages
 //	          must arrive on gw2 and every intercept must end (IRI END).
+//	binaries  as direct, but with the real binaries: `tdmtap run -c FILE`
+//	          and `switchsim --transport sctp ...` as processes (-bin DIR);
+//	          the LEMF is still this process's collector.
 //	osmostp   switchsim and the gateway are both ASPs of osmo-stp (started
 //	          by steps.sh with test/sctp/osmo-stp.cfg, SCTP :2905); ISUP is
 //	          routed through it to the gateway's AS.
@@ -31,10 +34,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/template"
 	"time"
 
@@ -171,6 +176,7 @@ func main() {
 	calls := flag.Int("calls", 8, "calls")
 	seed := flag.Int64("seed", 7, "simulator seed")
 	stp := flag.String("stp", "127.0.0.1:2905", "osmostp: osmo-stp's M3UA SCTP address")
+	flag.StringVar(&binDir, "bin", "", "binaries: directory holding the tdmtap and switchsim binaries")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "sctpe2e-")
@@ -200,6 +206,9 @@ func main() {
 }
 
 var t0 = time.Now()
+
+// binDir holds the real binaries for the "binaries" scenario.
+var binDir string
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "sctpe2e %6.2fs: %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
@@ -275,7 +284,7 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 	var links []link
 	var relay *Relay
 	switch scenario {
-	case "direct":
+	case "direct", "binaries":
 		sc.Role = m3ua.RoleSGP
 		sc.Listen = [][]string{{"127.0.0.3:2906", "127.0.0.4:2906"}}
 		links = []link{{Name: "gw1", Remote: "[127.0.0.3:2906, 127.0.0.4:2906]", Local: "[127.0.0.1:0, 127.0.0.2:0]"}}
@@ -324,6 +333,10 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 			return res, err
 		}
 		defer relay.Stop()
+	}
+
+	if scenario == "binaries" {
+		return runBinaries(ctx, res, col, dir, cfgPath, gcfg, sc)
 	}
 
 	glog := &syncBuf{}
@@ -616,4 +629,84 @@ func dataIn(d *daemon.Daemon, link string) int64 {
 		}
 	}
 	return int64(n)
+}
+
+// runBinaries runs the scenario with the real binaries: switchsim first
+// (its SGP waits for the gateway), then `tdmtap run -c`; SIGTERM drains the
+// gateway once the LEMF has been quiet.
+func runBinaries(ctx context.Context, res *Result, col *expect.Collector, dir, cfgPath string, gcfg *config.Config, sc switchsim.Config) (*Result, error) {
+	start := time.Now()
+	truthPath := filepath.Join(dir, "truth.json")
+	simArgs := []string{"--transport", "sctp", "--m3ua-role", "sgp",
+		"--listen", strings.Join(sc.Listen[0], ","),
+		"--opc", pcA, "--dpc", pcB, "--ni", "national", "--variant", "itu",
+		"--config", cfgPath, "--calls", fmt.Sprint(sc.Calls), "--rate", "10", "--concurrency", fmt.Sprint(sc.Calls),
+		"--hold", "3s", "--ring", "100ms", "--gap", "10ms",
+		"--mix", "answered=3,target-orig=3,target-term=3,busy=1", "--round-robin",
+		"--targets", strings.Join(targets, ","), "--target-share", "0.8", "--country-code", "44",
+		"--seed", fmt.Sprint(sc.Seed), "--link-timeout", "40s", "--truth", truthPath, "--log-level", "warn"}
+	sim := exec.CommandContext(ctx, filepath.Join(binDir, "switchsim"), simArgs...)
+	simOut := &syncBuf{}
+	sim.Stdout, sim.Stderr = simOut, simOut
+	if err := sim.Start(); err != nil {
+		return res, fmt.Errorf("switchsim: %w", err)
+	}
+	logf("switchsim %s", strings.Join(simArgs, " "))
+	gw := exec.CommandContext(ctx, filepath.Join(binDir, "tdmtap"), "run", "-c", cfgPath)
+	gw.Dir = dir
+	glog := &syncBuf{}
+	gw.Stdout, gw.Stderr = glog, glog
+	gw.Cancel = func() error { return gw.Process.Signal(syscall.SIGTERM) }
+	gw.WaitDelay = 20 * time.Second
+	if err := gw.Start(); err != nil {
+		_ = sim.Process.Kill()
+		return res, fmt.Errorf("tdmtap run: %w", err)
+	}
+	logf("tdmtap run -c %s: pid %d", cfgPath, gw.Process.Pid)
+	snap := time.AfterFunc(2500*time.Millisecond, func() {
+		if b, err := os.ReadFile("/proc/net/sctp/assocs"); err == nil {
+			res.Assocs = strings.Split(strings.TrimSpace(string(b)), "\n")
+		}
+	})
+	simErr := sim.Wait()
+	snap.Stop()
+	logf("switchsim exited: %v: %s", simErr, strings.TrimSpace(simOut.String()))
+	if simErr != nil {
+		res.SimErr = simErr.Error() + ": " + simOut.String()
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	qerr := col.WaitQuiet(wctx, 1500*time.Millisecond)
+	wcancel()
+	logf("LEMF quiet: %v", qerr)
+	_ = gw.Process.Signal(syscall.SIGTERM)
+	gerr := gw.Wait()
+	logf("tdmtap run exited: %v", gerr)
+	res.GatewayLog = glog.String()
+	col.Stop()
+	truth, err := switchsim.ReadTruth(truthPath)
+	if err != nil {
+		return res, fmt.Errorf("truth: %w", err)
+	}
+	set, err := gcfg.WarrantSet()
+	if err != nil {
+		return res, err
+	}
+	exp, err := expect.Build(truth, set, expect.Options{})
+	if err != nil {
+		return res, err
+	}
+	rep := expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 4000, TailTolerance: 8000})
+	fmt.Fprintln(os.Stderr, rep.Summary())
+	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
+	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
+	res.Errors = append(res.Errors, rep.Errors...)
+	res.OK = rep.OK() && rep.Expected > 0 && rep.Matched == rep.Expected && simErr == nil && gerr == nil
+	if qerr != nil {
+		res.Errors = append(res.Errors, "lemf wait: "+qerr.Error())
+	}
+	if gerr != nil {
+		res.Errors = append(res.Errors, "tdmtap run: "+gerr.Error())
+	}
+	res.DurationSec = time.Since(start).Seconds()
+	return res, nil
 }
