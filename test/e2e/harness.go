@@ -300,6 +300,12 @@ type Run struct {
 	// Started, when set, is called once the gateway runs, before the
 	// simulator starts.
 	Started func(h *Harness)
+	// BeforeStop, when set, is called once everything was delivered, just
+	// before the gateway is stopped.
+	BeforeStop func(h *Harness)
+	// Binary, when set, is the tdmtap binary: the gateway runs as a child
+	// process (`tdmtap run`) instead of in this process.
+	Binary string
 }
 
 // Harness is one in-process gateway with its LEMF.
@@ -307,8 +313,9 @@ type Harness struct {
 	Dir        string
 	ConfigPath string
 	Collector  *expect.Collector
-	Daemon     *daemon.Daemon
-	Log        *SyncBuffer // the gateway's log
+	Gateway    Gateway
+	Daemon     *daemon.Daemon // nil when the gateway is a child process
+	Log        *SyncBuffer    // the gateway's log
 	Truth      *switchsim.GroundTruth
 	SimErr     error
 	Expect     *expect.Expectation
@@ -386,18 +393,27 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 	if h.Config, err = config.Load(h.ConfigPath); err != nil {
 		return nil, err
 	}
-	d, err := daemon.New(daemon.Options{ConfigPath: h.ConfigPath, LogOutput: h.Log, StopTimeout: 20 * time.Second})
-	if err != nil {
-		return nil, err
+	if r.Binary != "" {
+		p, err := startProcess(ctx, r.Binary, h.ConfigPath, h.Config, h.Log)
+		if err != nil {
+			return nil, err
+		}
+		h.Gateway = p
+	} else {
+		d, err := daemon.New(daemon.Options{ConfigPath: h.ConfigPath, LogOutput: h.Log, StopTimeout: 20 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Start(ctx); err != nil {
+			return nil, err
+		}
+		h.Daemon, h.Gateway = d, inProcess{d}
 	}
-	if err := d.Start(ctx); err != nil {
-		return nil, err
-	}
-	h.Daemon = d
+	gw := h.Gateway
 	stopped := false
 	defer func() {
 		if !stopped {
-			_ = d.Stop(context.Background())
+			_ = gw.Stop(context.Background())
 		}
 	}()
 	circuits, spans, err := switchsim.FromGatewayConfig(h.Config, sc.OPC, sc.DPC)
@@ -405,11 +421,11 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 		return nil, err
 	}
 	for i := range spans {
-		a := d.SpanAddr(spans[i].Name)
-		if a == nil {
+		a := gw.SpanAddr(spans[i].Name)
+		if a == "" {
 			return nil, fmt.Errorf("e2e: span %s not bound", spans[i].Name)
 		}
-		spans[i].Dest = a.String()
+		spans[i].Dest = a
 	}
 	sc.Circuits, sc.Spans = circuits, spans
 	if s.GatewayASP {
@@ -417,7 +433,7 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 		sc.Listen = [][]string{{remote}}
 	} else {
 		sc.Role = m3ua.RoleASP
-		sc.Connect = [][]string{{d.LinkAddr("sw").String()}}
+		sc.Connect = [][]string{{gw.LinkAddr("sw")}}
 	}
 	sim, err := switchsim.New(sc)
 	if err != nil {
@@ -448,13 +464,16 @@ func Execute(ctx context.Context, dir string, r Run, simLog io.Writer) (*Harness
 	// First the gateway's delivery queues drain (a session may be in its
 	// reconnect backoff after a LEMF outage), then the LEMF sees nothing
 	// new for a while.
-	err = poll(wctx, 60*time.Second, func() bool { return Queued(d) == 0 })
+	err = poll(wctx, 60*time.Second, func() bool { return gw.Metric("tdmtap_deliver_queued_pdus") == 0 })
 	if err == nil {
 		err = h.Collector.WaitQuiet(wctx, quiet)
 	}
 	cancel()
+	if r.BeforeStop != nil {
+		r.BeforeStop(h)
+	}
 	stopped = true
-	if serr := d.Stop(context.Background()); serr != nil && err == nil {
+	if serr := gw.Stop(context.Background()); serr != nil && err == nil {
 		err = fmt.Errorf("e2e: gateway stop: %w", serr)
 	}
 	h.Collector.Stop()
@@ -521,23 +540,4 @@ func (p *Ports) Release() {
 		_ = c.Close()
 	}
 	p.held = nil
-}
-
-// Queued is the number of PDUs the gateway's delivery sessions hold
-// (tdmtap_deliver_queued_pdus summed over destinations and HIs).
-func Queued(d *daemon.Daemon) float64 {
-	mfs, err := d.Registry().Gather()
-	if err != nil {
-		return -1
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != "tdmtap_deliver_queued_pdus" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetGauge().GetValue()
-		}
-	}
-	return sum
 }

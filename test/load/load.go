@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tdmtap/tdmtap/cmd/tdmtap/daemon"
+	"github.com/tdmtap/tdmtap/config"
 	"github.com/tdmtap/tdmtap/hi/psdu"
 	"github.com/tdmtap/tdmtap/ss7/isup"
 	"github.com/tdmtap/tdmtap/ss7/m3ua"
@@ -32,6 +33,10 @@ type Options struct {
 	FramesPerPacket          int
 	Jitter                   time.Duration
 	Log                      io.Writer
+	// Binary, when set, is the tdmtap binary: the gateway runs as a child
+	// process, and its own CPU is measured. Otherwise it runs in this
+	// process and the CPU figure includes the load generator and the LEMF.
+	Binary string
 }
 
 func (o *Options) say(format string, a ...any) {
@@ -77,6 +82,7 @@ type SigResult struct {
 	ExpectedIRI     int
 	CallsIntercepts int
 	Rate            float64 // calls/s asked (0: unpaced)
+	GatewayCPU      float64 // cores, when the gateway is a child process (else 0)
 }
 
 func (r SigResult) String() string {
@@ -86,8 +92,8 @@ func (r SigResult) String() string {
 	}
 	return fmt.Sprintf("signalling (%s): %d MSUs in %v = %.0f MSU/s through M3UA→ISUP→call→bridge (goal ≥ 100000)\n"+
 		"            IRI latency (gateway receipt of the ISUP message → PDU read by the LEMF) over %d IRI PDUs (%d expected): p50 %v p99 %v max %v (goal p99 < 5 ms)\n"+
-		"            CPU %.2f cores (gateway + load generator + LEMF, of 2)",
-		mode, r.MSUs, r.Elapsed.Round(time.Millisecond), r.MSUPerSec, r.IRIs, r.ExpectedIRI, r.IRIP50, r.IRIP99, r.IRIMax, r.CPU)
+		"            CPU %s",
+		mode, r.MSUs, r.Elapsed.Round(time.Millisecond), r.MSUPerSec, r.IRIs, r.ExpectedIRI, r.IRIP50, r.IRIP99, r.IRIMax, cpuText(r.GatewayCPU, r.CPU, "load generator"))
 }
 
 const loadTarget = "+442079460000"
@@ -112,25 +118,37 @@ func Signalling(ctx context.Context, o Options) (*SigResult, error) {
 	}
 	defer col.Close()
 	hi2, hi3 := col.Addrs()
-	setup := e2e.Setup{Variant: isup.ITU, LogLevel: "warn",
+	setup := e2e.Setup{Variant: isup.ITU, LogLevel: "warn", Metrics: o.Binary != "",
 		Warrants: []e2e.Warrant{{LIID: "LOAD-IRI", Targets: []string{loadTarget}, IRIOnly: true}}}
 	cfgPath, err := e2e.WriteConfig(dir, setup, hi2, hi3, "")
 	if err != nil {
 		return nil, err
 	}
-	d, err := daemon.New(daemon.Options{ConfigPath: cfgPath, LogOutput: os.Stderr})
-	if err != nil {
-		return nil, err
+	var gw e2e.Gateway
+	if o.Binary != "" {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		if gw, err = e2e.StartProcess(ctx, o.Binary, cfgPath, cfg, os.Stderr); err != nil {
+			return nil, err
+		}
+	} else {
+		d, err := daemon.New(daemon.Options{ConfigPath: cfgPath, LogOutput: os.Stderr})
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Start(ctx); err != nil {
+			return nil, err
+		}
+		gw = e2e.InProcess(d)
 	}
-	if err := d.Start(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { _ = d.Stop(context.Background()) }()
-	addr := d.LinkAddr("sw")
-	if addr == nil {
+	defer func() { _ = gw.Stop(context.Background()) }()
+	addr := gw.LinkAddr("sw")
+	if addr == "" {
 		return nil, errors.New("no SGP link address")
 	}
-	bl, err := dialASP(ctx, addr.String())
+	bl, err := dialASP(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +162,9 @@ func Signalling(ctx context.Context, o Options) (*SigResult, error) {
 	total := waves * len(offs)
 	res := &SigResult{Rate: o.Rate, MSUs: total, ExpectedIRI: waves * targets * 4, CallsIntercepts: waves * targets}
 	o.say("signalling: %d calls on %d CICs (%d MSUs), %d with a target", waves*cics, cics, total, waves*targets)
-	isupTotal := func() float64 { return gatherSum(d, "tdmtap_call_adapter_isup_total") }
+	isupTotal := func() float64 { return gw.Metric("tdmtap_call_adapter_isup_total") }
 	base := isupTotal()
-	c0, t0 := cpu(), time.Now()
+	c0, g0, t0 := cpu(), gw.CPU(), time.Now()
 	var perMsg time.Duration
 	if o.Rate > 0 {
 		perMsg = time.Duration(float64(time.Second) / (o.Rate * 5))
@@ -187,10 +205,13 @@ func Signalling(ctx context.Context, o Options) (*SigResult, error) {
 		if time.Since(t0) > 5*time.Minute {
 			return nil, fmt.Errorf("the gateway processed %.0f of %d MSUs in 5 minutes", isupTotal()-base, total)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	res.Elapsed = tEnd.Sub(t0)
 	res.CPU = float64(cpu()-c0) / float64(res.Elapsed)
+	if o.Binary != "" {
+		res.GatewayCPU = float64(gw.CPU()-g0) / float64(res.Elapsed)
+	}
 	res.MSUPerSec = float64(total) / res.Elapsed.Seconds()
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	_ = col.WaitFor(wctx, func(iri, _ int) bool { return iri >= res.ExpectedIRI })
@@ -201,27 +222,13 @@ func Signalling(ctx context.Context, o Options) (*SigResult, error) {
 	return res, nil
 }
 
-// gatherSum sums a metric's samples from the daemon's registry.
-func gatherSum(d *daemon.Daemon, name string) float64 {
-	mfs, err := d.Registry().Gather()
-	if err != nil {
-		return 0
+// cpuText renders the CPU figures: the gateway's own (child process) when
+// known, and this process's.
+func cpuText(gateway, self float64, other string) string {
+	if gateway > 0 {
+		return fmt.Sprintf("gateway %.2f cores (tdmtap process, of 2); %s + LEMF %.2f cores", gateway, other, self)
 	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.Counter != nil:
-				sum += m.Counter.GetValue()
-			case m.Gauge != nil:
-				sum += m.Gauge.GetValue()
-			}
-		}
-	}
-	return sum
+	return fmt.Sprintf("%.2f cores (gateway + %s + LEMF in one process, of 2)", self, other)
 }
 
 // encodeWave encodes one call on each of CICs 1..n as M3UA DATA messages
@@ -404,6 +411,7 @@ type ContentResult struct {
 	// Delivery counters of the gateway's HI sessions.
 	Reconnects, Dropped, KeepalivesSent, KAResponses float64
 	JitterLost                                       float64
+	GatewayCPU                                       float64
 }
 
 func (r ContentResult) String() string {
@@ -412,10 +420,10 @@ func (r ContentResult) String() string {
 		"            content latency (simulator sends a chunk's last octet → CC PDU read by the LEMF), %d sampled intercepts: p50 %v p99 %v (goal p99 < 40 ms added)\n"+
 		"            IRI latency p50 %v p99 %v\n"+
 		"            sample checked bit-exact: %.1f s + %.1f s of pattern, loss-filled %d + %d octets, %d problems\n"+
-		"            CPU %.2f cores (gateway + simulator + LEMF, of 2); delivery reconnects %.0f, CC dropped %.0f, keepalives %.0f/%.0f answered; bearer packets lost %.0f",
+		"            CPU %s; delivery reconnects %.0f, CC dropped %.0f, keepalives %.0f/%.0f answered; bearer packets lost %.0f",
 		r.Calls, r.PeakActive, r.Spans, r.FPP, r.Jitter, r.CCPDUs, r.IRIPDUs, r.Elapsed.Round(time.Millisecond),
 		float64(r.CCPDUs)/r.Elapsed.Seconds(), r.SampleIntercepts, r.CCP50, r.CCP99, r.IRIP50, r.IRIP99,
-		float64(r.Pattern[0])/8000, float64(r.Pattern[1])/8000, r.LossFilled[0], r.LossFilled[1], len(r.CheckErrors), r.CPU,
+		float64(r.Pattern[0])/8000, float64(r.Pattern[1])/8000, r.LossFilled[0], r.LossFilled[1], len(r.CheckErrors), cpuText(r.GatewayCPU, r.CPU, "simulator"),
 		r.Reconnects, r.Dropped, r.KeepalivesSent, r.KAResponses, r.JitterLost)
 	for i, e := range r.CheckErrors {
 		if i == 5 {
@@ -447,7 +455,8 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 	}
 	mix, _ := switchsim.ParseMix("target-orig=1")
 	r := e2e.Run{
-		Setup: e2e.Setup{Variant: isup.ITU, CESoPSN: true, FramesPerPacket: fpp, SpanPairs: pairs, Jitter: o.Jitter, LogLevel: "warn",
+		Binary: o.Binary,
+		Setup: e2e.Setup{Variant: isup.ITU, CESoPSN: true, FramesPerPacket: fpp, SpanPairs: pairs, Jitter: o.Jitter, LogLevel: "warn", Metrics: o.Binary != "",
 			Warrants: []e2e.Warrant{{LIID: sampleLIID, Targets: []string{sampleT}}, {LIID: bulkLIID, Targets: []string{bulkT}}}},
 		Sim: switchsim.Config{Calls: k, Rate: float64(k) / o.Ramp.Seconds(), Concurrency: k + 10, Hold: o.Hold,
 			Ring: 100 * time.Millisecond, Gap: 10 * time.Millisecond, Mix: mix, Targets: targets, Seed: 11,
@@ -460,13 +469,21 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 			}
 		},
 	}
-	var c0 time.Duration
-	var t0 time.Time
+	var c0, g0, c1, g1 time.Duration
+	var t0, t1 time.Time
 	stop := make(chan struct{})
 	var peakMu sync.Mutex
 	var wg sync.WaitGroup
+	r.BeforeStop = func(h *e2e.Harness) {
+		c1, g1, t1 = cpu(), h.Gateway.CPU(), time.Now()
+		res.Reconnects = h.Gateway.Metric("tdmtap_deliver_reconnects_total")
+		res.Dropped = h.Gateway.Metric("tdmtap_deliver_dropped_pdus_total")
+		res.KeepalivesSent = h.Gateway.Metric("tdmtap_deliver_keepalives_total")
+		res.KAResponses = h.Gateway.Metric("tdmtap_deliver_keepalive_responses_total")
+		res.JitterLost = h.Gateway.Metric("tdmtap_pw_lost_packets_total")
+	}
 	r.Started = func(h *e2e.Harness) {
-		c0, t0 = cpu(), time.Now()
+		c0, g0, t0 = cpu(), h.Gateway.CPU(), time.Now()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -477,7 +494,7 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 				case <-stop:
 					return
 				case <-t.C:
-					a := h.Daemon.Bridge().Active()
+					a := int(h.Gateway.Metric("tdmtap_bridge_intercepts_active"))
 					peakMu.Lock()
 					res.PeakActive = max(res.PeakActive, a)
 					peakMu.Unlock()
@@ -492,17 +509,15 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Elapsed = time.Since(t0)
-	res.CPU = float64(cpu()-c0) / float64(res.Elapsed)
+	res.Elapsed = t1.Sub(t0)
+	res.CPU = float64(c1-c0) / float64(res.Elapsed)
+	if o.Binary != "" {
+		res.GatewayCPU = float64(g1-g0) / float64(res.Elapsed)
+	}
 	if h.SimErr != nil {
 		res.CheckErrors = append(res.CheckErrors, "simulator: "+h.SimErr.Error())
 	}
 	res.IRIPDUs, res.CCPDUs = h.Collector.Counts()
-	res.Reconnects = gatherSum(h.Daemon, "tdmtap_deliver_reconnects_total")
-	res.Dropped = gatherSum(h.Daemon, "tdmtap_deliver_dropped_pdus_total")
-	res.KeepalivesSent = gatherSum(h.Daemon, "tdmtap_deliver_keepalives_total")
-	res.KAResponses = gatherSum(h.Daemon, "tdmtap_deliver_keepalive_responses_total")
-	res.JitterLost = gatherSum(h.Daemon, "tdmtap_pw_lost_packets_total")
 	// Check the sample: the expectation restricted to its LIID.
 	e := *h.Expect
 	e.Intercepts = nil

@@ -24,7 +24,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/tdmtap/tdmtap/test/e2e"
 )
 
 func main() {
@@ -40,9 +43,23 @@ func main() {
 	flag.DurationVar(&o.Hold, "hold", 20*time.Second, "content phase: hold time (varied ±50 %)")
 	flag.IntVar(&o.FramesPerPacket, "frames-per-packet", 40, "content phase: CESoPSN frames per packet")
 	flag.DurationVar(&o.Jitter, "jitter", 10*time.Millisecond, "content phase: the gateway's jitter buffer")
+	inProc := flag.Bool("in-process", false, "run the gateway in this process (default: build tdmtap and run it as a child process, so its own CPU is measured)")
 	flag.Parse()
 	o.Log = os.Stdout
 	ctx := context.Background()
+	if !*inProc {
+		dir, err := os.MkdirTemp("", "tdmtap-load-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+		if err := e2e.BuildBinaries(ctx, dir); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		o.Binary = filepath.Join(dir, "tdmtap")
+	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		// Other work on the machine shows in every figure below.
 		fmt.Printf("load average at start: %s", b)
@@ -77,6 +94,9 @@ func main() {
 		} else {
 			fmt.Println(r)
 		}
+	}
+	if o.Binary != "" {
+		_ = os.RemoveAll(filepath.Dir(o.Binary))
 	}
 	os.Exit(code)
 }
