@@ -114,8 +114,15 @@ func verify(t *testing.T, h *Harness, opt expect.CheckOptions) *expect.Report {
 	if e.TargetCalls == 0 || e.TargetCalls == e.Calls {
 		t.Errorf("run has %d intercepted calls of %d: want some of each", e.TargetCalls, e.Calls)
 	}
-	if leaked := LeakedNumbers(e, h.Log.String()); len(leaked) > 0 {
+	log := h.Log.String()
+	if leaked := LeakedNumbers(e, log); len(leaked) > 0 {
 		t.Errorf("gateway log carries %d party numbers, e.g. %s", len(leaked), leaked[0])
+	}
+	// The bridge promises its logs carry no LIID either.
+	for _, l := range e.LIIDs {
+		if strings.Contains(log, l) {
+			t.Errorf("gateway log carries LIID %s", l)
+		}
 	}
 	if os.Getenv("E2E_KEEP") != "" {
 		t.Logf("gateway log:\n%s", h.Log.String())
