@@ -256,6 +256,7 @@ func TestDraft6(t *testing.T) {
 // order, duplicates allowed), content received is still bit-exact.
 func TestLEMFOutage(t *testing.T) {
 	down := make(chan time.Time, 1)
+	var upAt time.Time
 	r := Run{Setup: Setup{Variant: isup.ITU}, Sim: simConfig(40), Quiet: 3 * time.Second}
 	r.During = func(ctx context.Context, h *Harness) {
 		select {
@@ -270,18 +271,31 @@ func TestLEMFOutage(t *testing.T) {
 		case <-time.After(1500 * time.Millisecond):
 		case <-ctx.Done():
 		}
-		t.Logf("LEMF up at %s", time.Now().Format("15:04:05.000"))
+		upAt = time.Now()
+		t.Logf("LEMF up at %s", upAt.Format("15:04:05.000"))
 		if err := h.Collector.Restart(); err != nil {
 			t.Errorf("LEMF restart: %v", err)
 		}
 	}
 	h := run(t, r)
+	var downAt time.Time
 	select {
-	case <-down:
+	case downAt = <-down:
 	default:
 		t.Fatal("the LEMF was never taken down")
 	}
 	rep := verify(t, h, expect.CheckOptions{AllowCCLoss: true})
+	// IRI produced while the LEMF was away arrived after it came back.
+	held := 0
+	for _, x := range h.Collector.Observed().IRI {
+		if x.Time.After(downAt) && x.Time.Before(upAt) && x.Received.After(upAt) {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Errorf("no IRI record was produced during the outage and delivered after it")
+	}
+	t.Logf("IRI records held in the spool during the outage: %d", held)
 	t.Logf("replayed IRI PDUs: %d, CC lost: %d", rep.Duplicates, rep.CCLost)
 }
 
