@@ -67,11 +67,22 @@ console=$OUT/console.log
 : >"$console"
 say "booting $UML ($KVER), timeout ${TIMEOUT}s"
 set +e
-setsid env LD_PRELOAD="$OUT/umlfp.so" "$UML" mem="$MEM" rootfstype=hostfs rootflags=/ ro \
-  init="$ROOT/test/sctp/guest-init.sh" con0=fd:0,fd:1 con1=null quiet \
-  TDMTAP_ROOT="$ROOT" TDMTAP_OUT="$OUT" TDMTAP_KVER="$KVER" TDMTAP_ONLY="$(echo ${SCTP_ONLY:-all} | tr " " ,)" TDMTAP_XFAIL="$(echo ${SCTP_XFAIL:-none} | tr " " ,)" \
-  </dev/null >"$console" 2>&1 &
-uml=$!
+rm -f "$OUT/uml.pid"
+# A wrapper subshell keeps bash's own job messages (UML sometimes ends with
+# SIGABRT after "reboot: Power down") out of the output. setsid makes UML
+# the leader of its own process group, which the hard timeout kills.
+(
+  exec 2>/dev/null
+  setsid env LD_PRELOAD="$OUT/umlfp.so" "$UML" mem="$MEM" rootfstype=hostfs rootflags=/ ro \
+    init="$ROOT/test/sctp/guest-init.sh" con0=fd:0,fd:1 con1=null quiet \
+    TDMTAP_ROOT="$ROOT" TDMTAP_OUT="$OUT" TDMTAP_KVER="$KVER" TDMTAP_ONLY="$(echo ${SCTP_ONLY:-all} | tr " " ,)" TDMTAP_XFAIL="$(echo ${SCTP_XFAIL:-none} | tr " " ,)" \
+    </dev/null >"$console" 2>&1 &
+  echo $! >"$OUT/uml.pid"
+  wait $!
+) &
+wrapper=$!
+for _ in $(seq 50); do [ -s "$OUT/uml.pid" ] && break; sleep 0.1; done
+uml=$(cat "$OUT/uml.pid")
 tail -n +1 -f "$console" --pid=$uml &
 tailpid=$!
 deadline=$(( $(date +%s) + TIMEOUT ))
@@ -83,7 +94,7 @@ while kill -0 $uml 2>/dev/null; do
   fi
   sleep 1
 done
-wait $uml 2>/dev/null
+wait $wrapper 2>/dev/null
 kill $tailpid 2>/dev/null
 wait $tailpid 2>/dev/null
 # UML's helper processes live in its process group; make sure none is left.
@@ -97,6 +108,11 @@ if [ -z "$verdict" ]; then
   exit 1
 fi
 echo "$verdict"
+# The plain closing line CI reads: steps passed and failed (and skipped).
+counts=$(grep -a '^TDMTAP-SCTP-STEP ' "$console" | tr -d '\r' | awk '
+  $3 == "PASS" {p++} $3 == "FAIL" {f++} $3 == "SKIP" {s++}
+  END {printf "%d passed, %d failed", p, f; if (s) printf ", %d skipped", s; print ""}')
+echo "test-sctp: $counts"
 case $verdict in
   *"VERDICT: PASS"*) exit 0 ;;
   *) exit 1 ;;
