@@ -86,7 +86,7 @@ fi
 # shellcheck source=test/sctp/steps.sh
 . "$ROOT/test/sctp/steps.sh" || step_result steps FAIL "cannot read $ROOT/test/sctp/steps.sh"
 
-for s in sigtran direct binaries osmostp failover; do
+for s in sigtran direct binaries lemf osmostp failover; do
   if want $s && [ $modok = 1 ]; then
     t=$(date +%s)
     before="$passed/$run/${#skipped[@]}"

@@ -104,7 +104,7 @@ e2e_step() {
   [ $rc -eq 0 ] || { ok=0; why="$why sctpe2e rc=$rc;"; }
   case $result in *'"ok":true'*) ;; *) ok=0; why="$why LEMF checks failed;" ;; esac
   check_wire "$d/wire.pcapng" "$port" || { ok=0; why="$why wire check failed;"; }
-  if [ "$scen" != osmostp ]; then
+  if [ "$scen" != osmostp ] && [ "$scen" != lemf ]; then
     check_multihomed "$log" "$port" || { ok=0; why="$why not multi-homed;"; }
   fi
   local iri
@@ -117,6 +117,16 @@ e2e_step() {
 }
 
 step_direct() { e2e_step direct direct 2906; }
+
+# step_lemf: the real tdmtap (as SGP), switchsim (ASP over SCTP) and lemf
+# through test/e2e's BinRun; tdmtap must stop on SIGTERM.
+step_lemf() {
+  if [ ! -x "$BIN/tdmtap" ] || [ ! -x "$BIN/switchsim" ] || [ ! -x "$BIN/lemf" ]; then
+    step_result lemf SKIP "tdmtap, switchsim or lemf binary missing"
+    return
+  fi
+  e2e_step lemf lemf 2905 -bin "$BIN"
+}
 
 # step_binaries: the real `tdmtap run -c` and `switchsim --transport sctp`
 # processes (the LEMF is sctpe2e's collector: cmd/lemf is not used yet).
