@@ -105,6 +105,14 @@ type Config struct {
 	// Destinations is the CC format of each LEMF destination (missing:
 	// iPMMCC). Replace it with SetDestinations.
 	Destinations map[string]config.CCFormat
+	// BearerLatency is how long a span's frames take from the line to the
+	// demultiplexer beyond the 20 ms chunking (jitter buffer depth and a
+	// packet, see FromConfig); nil: 0. It places content on the line's
+	// clock: PDU timestamps, and the release point up to which content
+	// goes on after IRI-END (see tail.go).
+	BearerLatency func(span string) time.Duration
+	// ReleaseGrace bounds that content tail (default DefaultReleaseGrace).
+	ReleaseGrace time.Duration
 	// ContentStart: StartOnANM (default) or StartOnACMInband.
 	ContentStart config.ContentStart
 	// ANSI reports whether a circuit speaks ANSI ISUP (its numbers' nature
@@ -151,6 +159,13 @@ type Bridge struct {
 	active atomic.Int64 // calls with sessions in the table
 
 	resumeTimeout time.Duration
+	grace         time.Duration
+
+	clkMu  sync.Mutex
+	clocks map[string]*spanClock // per span: wall time ↔ frame clock
+	tailMu sync.Mutex
+	tails  map[*session]struct{} // ended sessions whose content tail still runs
+
 	// resumable counts circuits with recorded intercepts of a previous
 	// run (pending) plus resumed calls: the gate for Orphan events.
 	resumable atomic.Int64
@@ -208,6 +223,11 @@ func New(cfg Config) (*Bridge, error) {
 		cin:     cfg.CIN,
 		calls:   make(map[callKey]*callState),
 		matches: make([]warrant.Match, 0, 16),
+		tails:   map[*session]struct{}{},
+		grace:   cfg.ReleaseGrace,
+	}
+	if b.grace <= 0 {
+		b.grace = DefaultReleaseGrace
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -480,8 +500,8 @@ func (b *Bridge) Tick(now time.Time) {
 	}
 }
 
-// Close stops all content subscriptions and makes the bridge ignore further
-// events. It sends no IRI-END: a shutdown is not the end of a call, so open
+// Close stops all content subscriptions (content tails after a release
+// too) and makes the bridge ignore further events. It sends no IRI-END: a shutdown is not the end of a call, so open
 // intercepts stay open at the LEMF (their IRI-END comes from the next run
 // when it resumes them, see Config.Sessions).
 //
@@ -496,6 +516,15 @@ func (b *Bridge) Close() {
 		}
 	}
 	b.mu.Unlock()
+	b.tailMu.Lock()
+	tails := make([]*session, 0, len(b.tails))
+	for s := range b.tails {
+		tails = append(tails, s)
+	}
+	b.tailMu.Unlock()
+	for _, s := range tails {
+		s.stopContent()
+	}
 	if b.rec != nil {
 		b.rec.close()
 	}

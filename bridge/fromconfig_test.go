@@ -117,3 +117,20 @@ func TestFromConfigANSIT1(t *testing.T) {
 		t.Errorf("header %+v", h)
 	}
 }
+
+func TestSpanLatency(t *testing.T) {
+	for _, c := range []struct {
+		sp   config.Span
+		want time.Duration
+	}{
+		{config.Span{Source: config.SAToP, PayloadSize: 256, JitterBuffer: 30 * time.Millisecond}, 32 * time.Millisecond},
+		{config.Span{Source: config.SAToP}, 12 * time.Millisecond}, // default jitter 10 ms, 1 ms packets
+		{config.Span{Source: config.CESoPSN, PayloadSize: 248, Timeslots: make([]int, 31), JitterBuffer: 30 * time.Millisecond}, 32 * time.Millisecond},
+		{config.Span{Source: config.SAToP, PayloadSize: 1024, JitterBuffer: 5 * time.Millisecond}, 16 * time.Millisecond},
+		{config.Span{Source: config.DAHDI}, 20 * time.Millisecond},
+	} {
+		if got := SpanLatency(&c.sp); got != c.want {
+			t.Errorf("%+v: %v, want %v", c.sp, got, c.want)
+		}
+	}
+}

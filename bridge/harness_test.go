@@ -214,19 +214,25 @@ func (e *env) send(d time.Duration, from uint32, m *isup.Message) {
 }
 
 // feed puts n frames on both spans (all 32 timeslots carry the pattern)
-// and advances the wall clock by the frames' duration.
+// in blocks of 8 frames (1 ms, as the span sources deliver them), each
+// block after the wall clock has advanced by its duration: the bearer
+// reaches the bridge as it happens, without latency (e.latency adds some).
 func (e *env) feed(n int) {
-	for _, span := range []string{spanAtB, spanBtA} {
-		slots := make([]byte, n*width)
-		for f := range n {
-			for ts := range width {
-				slots[f*width+ts] = pattern(span, ts, e.frame+uint64(f))
+	for n > 0 {
+		k := min(n, 8)
+		e.clock = e.clock.Add(time.Duration(k) * frameDur)
+		for _, span := range []string{spanAtB, spanBtA} {
+			slots := make([]byte, k*width)
+			for f := range k {
+				for ts := range width {
+					slots[f*width+ts] = pattern(span, ts, e.frame+uint64(f))
+				}
 			}
+			e.dm.Frames(span, e.frame, k, slots, width)
 		}
-		e.dm.Frames(span, e.frame, n, slots, width)
+		e.frame += uint64(k)
+		n -= k
 	}
-	e.frame += uint64(n)
-	e.clock = e.clock.Add(time.Duration(n) * frameDur)
 }
 
 // pdu is one decoded PDU the bridge produced.

@@ -22,6 +22,7 @@ type metrics struct {
 	noBearer    prometheus.Counter
 	dropped     prometheus.Counter
 	resumed     prometheus.Counter
+	tails       prometheus.Counter
 
 	nMatch, nStarted, nEnded, nIRI, nCC, nNoBearer, nDropped, nResumed atomic.Uint64
 }
@@ -49,6 +50,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tdmtap_bridge_chunks_dropped_total", Help: "Content chunks dropped (frame numbers going back, or after the warrant ended).",
 		}),
+		tails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tdmtap_bridge_content_tails_total", Help: "Intercepts whose content went on after IRI-END until the bearer passed the release (jitter buffer and chunking lag).",
+		}),
 		resumed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tdmtap_bridge_intercepts_resumed_total", Help: "Intercepts of a previous run picked up again (or closed) on their circuit's next message.",
 		}),
@@ -61,7 +65,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.media = iri.WithLabelValues("MEDIA")
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.active, m.started, m.ended, iri, m.cc, m.matchChecks, m.noBearer, m.dropped, m.resumed} {
+		for _, c := range []prometheus.Collector{m.active, m.started, m.ended, iri, m.cc, m.matchChecks, m.noBearer, m.dropped, m.resumed, m.tails} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("bridge: register metrics: %w", err)
 			}

@@ -63,6 +63,7 @@ type session struct {
 	answerAt  time.Time
 	dirs      [2]*ccDir
 	cancels   [2]func()
+	tailTimer *time.Timer // content tail after the end (tail.go)
 }
 
 // ccDir is one direction of content (index = payloadDirection).
@@ -79,6 +80,13 @@ type ccDir struct {
 	started bool // first chunk seen (media info sent, time anchored)
 	anchorT time.Time
 	anchorF uint64
+	clk     *spanClock    // the bearer span's frame clock
+	lat     time.Duration // the span's bearer latency
+	next    uint64        // frame after the last chunk delivered
+	// draining: the session ended; chunks starting before stopAt (the
+	// release point on this span's frame clock) still go out.
+	draining bool
+	stopAt   uint64
 }
 
 func (b *Bridge) newSession(e *call.Event, mt *warrant.Match) *session {
@@ -250,9 +258,17 @@ func (s *session) tick(now time.Time) {
 
 // end sends IRI-END (cause and releasing side from e when given), stops
 // content and records the end.
+//
+// Content ending with the call (not with the warrant) goes on until the
+// bearer has passed the moment the end was processed (tail.go); the
+// IRI-END is not delayed for it.
 func (s *session) end(at time.Time, e *call.Event, reason string) {
 	s.ended = true
-	s.stopContentLocked()
+	if reason == ReasonWarrantExpired {
+		s.stopContentLocked()
+	} else {
+		s.drainContentLocked()
+	}
 	iri := s.newIRI(hi2.End, at)
 	iri.State = hi2.StateIdle
 	if !s.alertedAt.IsZero() {
@@ -443,7 +459,10 @@ func (s *session) startContent() {
 		if b.cfg.SpanT1 != nil && b.cfg.SpanT1(br.Span) {
 			pt = rtpout.PTPCMU
 		}
-		d := &ccDir{s: s, pd: uint8(i), bearer: br}
+		d := &ccDir{s: s, pd: uint8(i), bearer: br, clk: b.clock(br.Span)}
+		if b.cfg.BearerLatency != nil {
+			d.lat = b.cfg.BearerLatency(br.Span)
+		}
 		if s.ipmm {
 			var err error
 			if d.pkt, err = rtpout.New(pt); err != nil {
@@ -493,17 +512,30 @@ func (s *session) stopContentLocked() {
 			s.cancels[i] = nil
 		}
 	}
+	if s.tailTimer != nil {
+		s.tailTimer.Stop()
+		s.tailTimer = nil
+		b := s.b
+		b.tailMu.Lock()
+		delete(b.tails, s)
+		b.tailMu.Unlock()
+	}
 }
 
 // frameDur is one TDM frame: 125 µs.
 const frameDur = 125 * time.Microsecond
 
+// chunkFrames is the frames of one chunk.
+const chunkFrames = 160
+
 // chunk takes 20 ms of one direction (demultiplexer goroutine): RTP packet
 // (iPMMCC destinations) or raw octets (pstnIsdnCC), one CC PDU per
 // destination, the first one preceded by the CC link's supplementary media
-// information on HI2. The PDU timestamp is the wall clock at the direction's
-// first chunk advanced by the TDM frame count; the RTP timestamp is the frame
-// count alone. It does not allocate.
+// information on HI2. The PDU timestamp is when the direction's first chunk
+// was on the line (its arrival less the chunk's 20 ms and the span's bearer
+// latency) advanced by the TDM frame count; the RTP timestamp is the frame
+// count alone. After the session ended, chunks go on up to the release
+// point (tail.go). It does not allocate.
 func (d *ccDir) chunk(chunk []byte, first uint64) {
 	s := d.s
 	s.mu.Lock()
@@ -512,8 +544,19 @@ func (d *ccDir) chunk(chunk []byte, first uint64) {
 		return
 	}
 	b := s.b
+	if d.draining && first >= d.stopAt {
+		// Wholly after the release: the tail is complete.
+		s.cancelDirLocked(int(d.pd))
+		return
+	}
+	now := b.now()
+	d.clk.observe(now.UnixNano(), first+chunkFrames)
+	d.next = first + chunkFrames
 	if !d.started {
-		d.anchorT, d.anchorF = b.now(), first
+		d.anchorT, d.anchorF = now.Add(-chunkDur-d.lat), first
+	}
+	if d.draining && d.next >= d.stopAt {
+		defer s.cancelDirLocked(int(d.pd))
 	}
 	t := d.anchorT.Add(time.Duration(int64(first-d.anchorF)) * frameDur)
 	if !t.Before(s.w.End) {
