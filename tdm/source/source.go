@@ -42,6 +42,12 @@ type Config struct {
 	Timeslots   []int         // cesopsn: timeslots carried, in order (nil: all bearer timeslots)
 	RTP         bool          // an RTP header precedes the control word (false: detected)
 	Jitter      time.Duration // jitter buffer depth (0: 4 packets)
+	// ReadBuffer is the UDP receive buffer asked for (SO_RCVBUF), so that
+	// bursts queue in the kernel instead of being dropped (and played out
+	// as loss fill); 0: pw.DefaultReadBuffer (4 MiB); negative: the
+	// system's default. A kernel cap below it (net.core.rmem_max) is
+	// logged at warn.
+	ReadBuffer int
 
 	Path string // file: raw recording
 	Pace bool   // file: replay at line rate instead of as fast as possible
@@ -185,6 +191,7 @@ func New(cfg Config, sink tdm.FrameSink, reg prometheus.Registerer, log *slog.Lo
 		if s.conn, err = net.ListenUDP("udp", addr); err != nil {
 			return nil, fmt.Errorf("span %s: %w", cfg.Name, err)
 		}
+		s.setReadBuffer()
 	}
 	if reg != nil {
 		if err := reg.Register(s.collector()); err != nil {
@@ -199,6 +206,26 @@ func New(cfg Config, sink tdm.FrameSink, reg prometheus.Registerer, log *slog.Lo
 		}
 	}
 	return s, nil
+}
+
+// setReadBuffer applies Config.ReadBuffer to the pseudowire socket; a
+// failure or a kernel cap is logged, not fatal (the span still works, it
+// only drops bursts sooner).
+func (s *Source) setReadBuffer() {
+	want := s.cfg.ReadBuffer
+	if want < 0 {
+		return
+	}
+	if want == 0 {
+		want = pw.DefaultReadBuffer
+	}
+	_, capped, err := pw.SetReadBuffer(s.conn, want)
+	switch {
+	case err != nil:
+		s.log.Warn("pseudowire receive buffer not set", "err", err)
+	case capped:
+		s.log.Warn("pseudowire receive buffer capped by the kernel: bursts may arrive as loss fill; raise net.core.rmem_max")
+	}
 }
 
 func depth(jitter, pkt time.Duration) int {

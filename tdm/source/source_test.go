@@ -3,9 +3,11 @@ package source
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +219,48 @@ func TestBadConfig(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "span x") {
 			t.Errorf("error without the span name: %v", err)
 		}
+	}
+}
+
+// TestReadBuffer: a pseudowire source asks for a large UDP receive buffer
+// (4 MiB by default) and warns, without failing, when the kernel caps it.
+func TestReadBuffer(t *testing.T) {
+	rmemMax := 0
+	if b, err := os.ReadFile("/proc/sys/net/core/rmem_max"); err == nil {
+		rmemMax, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	for _, c := range []struct {
+		name       string
+		ask        int
+		wantCapped bool
+	}{
+		{"default", 0, rmemMax > 0 && rmemMax < pw.DefaultReadBuffer},
+		{"small", 300 << 10, rmemMax > 0 && rmemMax < 300<<10},
+		{"beyond rmem_max", 1 << 30, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			src, err := New(Config{Name: "s", Kind: SAToP, Listen: "127.0.0.1:0", ReadBuffer: c.ask}, demux.New(), nil, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			got, err := pw.ReadBuffer(src.conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.ask
+			if want == 0 {
+				want = pw.DefaultReadBuffer
+			}
+			warned := strings.Contains(logs.String(), "receive buffer capped")
+			if warned != c.wantCapped {
+				t.Errorf("asked %d, got %d: warned %v, want %v (rmem_max %d)", want, got, warned, c.wantCapped, rmemMax)
+			}
+			if !c.wantCapped && got < want {
+				t.Errorf("asked %d, got %d", want, got)
+			}
+		})
 	}
 }
