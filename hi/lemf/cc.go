@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -289,4 +290,46 @@ func idleCode(pt uint8) byte {
 		return 0xFF
 	}
 	return 0xD5
+}
+
+// ReadCC reads a cc.pcap written by a Receiver and calls fn for each
+// content packet, in file order, with its stream (found by UDP port among
+// streams, e.g. Summary.Streams), its timestamp and its RTP packet
+// (pstnIsdnCC content has a synthetic RTP header). Packets of no listed
+// stream are skipped.
+func ReadCC(path string, streams []StreamInfo, fn func(st *StreamInfo, ts time.Time, rtp []byte) error) error {
+	byPort := map[int]*StreamInfo{}
+	for i := range streams {
+		byPort[streams[i].Port] = &streams[i]
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("lemf: %w", err)
+	}
+	defer f.Close()
+	pr, err := pcapgo.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("lemf: %s: %w", path, err)
+	}
+	for {
+		data, ci, err := pr.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lemf: %s: %w", path, err)
+		}
+		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
+		u, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
+		if !ok {
+			continue
+		}
+		st := byPort[int(u.DstPort)]
+		if st == nil {
+			continue
+		}
+		if err := fn(st, ci.Timestamp, u.Payload); err != nil {
+			return err
+		}
+	}
 }

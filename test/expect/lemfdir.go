@@ -3,15 +3,10 @@ package expect
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+	"time"
 
 	"github.com/tdmtap/tdmtap/hi/hi2"
 	"github.com/tdmtap/tdmtap/hi/hi3"
@@ -65,51 +60,21 @@ func FromLEMFDir(dir string) (*Observed, *lemf.Summary, error) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		return nil, nil, fmt.Errorf("expect: summary.json: %w", err)
 	}
-	type stream struct {
-		liid string
-		cin  uint32
-		dir  uint8
-	}
-	byPort := map[int]stream{}
-	for _, st := range sum.Streams {
+	seq := map[key]uint32{}
+	err = lemf.ReadCC(filepath.Join(dir, "cc.pcap"), sum.Streams, func(st *lemf.StreamInfo, ts time.Time, rtp []byte) error {
 		d := uint8(hi3.FromTarget)
 		if st.Direction == "toTarget" {
 			d = hi3.ToTarget
 		}
-		byPort[st.Port] = stream{st.LIID, st.CIN, d}
-	}
-	pf, err := os.Open(filepath.Join(dir, "cc.pcap"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("expect: lemf output: %w", err)
-	}
-	defer pf.Close()
-	pr, err := pcapgo.NewReader(pf)
-	if err != nil {
-		return nil, nil, fmt.Errorf("expect: cc.pcap: %w", err)
-	}
-	seq := map[key]uint32{}
-	for {
-		data, ci, err := pr.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("expect: cc.pcap: %w", err)
-		}
-		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
-		u, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if !ok {
-			continue
-		}
-		st, ok := byPort[int(u.DstPort)]
-		if !ok {
-			continue
-		}
-		k := key{st.liid, st.cin}
+		k := key{st.LIID, st.CIN}
 		n := seq[k]
 		seq[k] = n + 1
-		o.CC = append(o.CC, CCRecord{LIID: st.liid, CIN: st.cin, Seq: n, Direction: st.dir, Kind: hi3.ContentsIPMMCC,
-			Data: append([]byte(nil), u.Payload...), Time: ci.Timestamp, Received: ci.Timestamp})
+		o.CC = append(o.CC, CCRecord{LIID: st.LIID, CIN: st.CIN, Seq: n, Direction: d, Kind: hi3.ContentsIPMMCC,
+			Data: append([]byte(nil), rtp...), Time: ts, Received: ts})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("expect: %w", err)
 	}
 	return o, &sum, nil
 }
