@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,15 +70,24 @@ type BinRun struct {
 	OPC, DPC string
 	SimArgs  []string
 	Progress io.Writer // progress lines (nil: none)
+	// Tolerances of lemf's ground-truth check (its flags --head-tolerance,
+	// --tail-tolerance, --max-loss-fill); zero: lemf's defaults.
+	HeadTolerance, TailTolerance int64
+	MaxLossFill                  float64
 }
 
 // BinResult is the outcome of a BinRun.
 type BinResult struct {
-	Truth      *switchsim.GroundTruth
-	Expect     *expect.Expectation
-	Report     *expect.Report
+	Truth *switchsim.GroundTruth
+	// Expect and Report are lemf's ground-truth check (its expected.json
+	// and check.json), with Extra appended to Report.Errors.
+	Expect *expect.Expectation
+	Report *expect.Report
+	// Extra are the problems found beside lemf's check: the gateway did
+	// not stop cleanly, its log carries numbers.
+	Extra      []string
 	LEMF       *lemf.Summary
-	LEMFExit   int    // lemf's exit code (its own checks: sequence, decoding, framing)
+	LEMFExit   int    // lemf's exit code: its verdict (own checks and the ground truth)
 	LEMFOutput string // what lemf printed
 	GatewayLog string
 	LEMFDir    string
@@ -91,8 +101,8 @@ func (r *BinRun) say(format string, a ...any) {
 
 // Execute runs lemf, then the gateway, then the simulator; waits until the
 // gateway has delivered everything; stops the gateway (SIGTERM, drain) and
-// lemf; and checks lemf's outputs against the expectation from the ground
-// truth.
+// lemf, which then checks what it received against the ground truth (its
+// verdict is LEMFExit, its report Report).
 func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	res := &BinResult{LEMFDir: filepath.Join(r.Out, "lemf")}
 	cfg, err := config.Load(r.Config)
@@ -117,16 +127,24 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	if err := os.MkdirAll(r.Out, 0o755); err != nil {
 		return nil, err
 	}
-	expFile := filepath.Join(r.Out, "lemf-checks.json")
-	// lemf's own checks: sequence numbers, decoding, framing. What arrived
-	// is compared with the ground truth afterwards (the CINs are the
-	// gateway's to choose, so they cannot be written down in advance).
-	if err := os.WriteFile(expFile, []byte(`{"iri": [], "cc": [], "allow_unexpected": true}`+"\n"), 0o644); err != nil {
-		return nil, err
+	// lemf checks the run itself when it stops: its own checks (sequence
+	// numbers, decoding, framing) and the whole run against the
+	// simulator's ground truth (truth.json, written by switchsim before
+	// lemf is stopped) under the gateway's warrants (its config).
+	truthPath := filepath.Join(r.Out, "truth.json")
+	lemfArgs := []string{"--listen", cfg.Destinations[0].HI2, "--out", res.LEMFDir,
+		"--truth", truthPath, "--warrants", r.Config, "--addr-file", filepath.Join(r.Out, "lemf.addr")}
+	if r.HeadTolerance != 0 {
+		lemfArgs = append(lemfArgs, "--head-tolerance", strconv.FormatInt(r.HeadTolerance, 10))
+	}
+	if r.TailTolerance != 0 {
+		lemfArgs = append(lemfArgs, "--tail-tolerance", strconv.FormatInt(r.TailTolerance, 10))
+	}
+	if r.MaxLossFill != 0 {
+		lemfArgs = append(lemfArgs, "--max-loss-fill", strconv.FormatFloat(r.MaxLossFill, 'g', -1, 64))
 	}
 	var lemfOut, lemfErr bytes.Buffer
-	lemfCmd := exec.CommandContext(ctx, filepath.Join(r.Bin, "lemf"), "--listen", cfg.Destinations[0].HI2, "--out", res.LEMFDir,
-		"--expect", expFile, "--addr-file", filepath.Join(r.Out, "lemf.addr"))
+	lemfCmd := exec.CommandContext(ctx, filepath.Join(r.Bin, "lemf"), lemfArgs...)
 	lemfCmd.Stdout, lemfCmd.Stderr = &lemfOut, &lemfErr
 	_ = os.Remove(filepath.Join(r.Out, "lemf.addr"))
 	if err := lemfCmd.Start(); err != nil {
@@ -178,7 +196,6 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	}
 	r.say("tdmtap running (config %s, log %s)", r.Config, logPath)
 
-	truthPath := filepath.Join(r.Out, "truth.json")
 	args := append([]string{"--m3ua-role", "asp", "--connect", linkAddr, "--config", r.Config,
 		"--opc", r.OPC, "--dpc", r.DPC, "--truth", truthPath, "--log-level", "warn"}, r.SimArgs...)
 	sim := exec.CommandContext(ctx, filepath.Join(r.Bin, "switchsim"), args...)
@@ -224,27 +241,26 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	default:
 		return nil, fmt.Errorf("lemf: %w", err)
 	}
-	obs, sum, err := expect.FromLEMFDir(res.LEMFDir)
-	if err != nil {
+	if res.Report, err = expect.ReadReport(filepath.Join(res.LEMFDir, expect.ReportFile)); err != nil {
+		return nil, fmt.Errorf("lemf made no ground-truth report (exit %d): %w\n%s%s", res.LEMFExit, err, res.LEMFOutput, lemfErr.String())
+	}
+	if res.Expect, err = expect.ReadFile(filepath.Join(res.LEMFDir, expect.ExpectedFile)); err != nil {
 		return nil, err
 	}
-	res.LEMF = sum
-	if res.Expect, err = expect.FromFiles(truthPath, r.Config); err != nil {
-		return nil, err
+	var sum lemf.Summary
+	if b, err := os.ReadFile(filepath.Join(res.LEMFDir, "summary.json")); err != nil {
+		return nil, fmt.Errorf("lemf: %w", err)
+	} else if err := json.Unmarshal(b, &sum); err != nil {
+		return nil, fmt.Errorf("lemf: summary.json: %w", err)
 	}
-	if err := res.Expect.WriteFile(filepath.Join(r.Out, "expected.json")); err != nil {
-		return nil, err
-	}
-	res.Report = expect.Check(res.Expect, obs, expect.CheckOptions{NoCCSeq: true, HeadTolerance: 1600, TailTolerance: 8000})
-	for _, w := range res.Expect.Warnings {
-		res.Report.Errors = append(res.Report.Errors, "expectation: "+w)
-	}
+	res.LEMF = &sum
 	if gwErr != nil || !strings.Contains(res.GatewayLog, "tdmtap stopped") {
-		res.Report.Errors = append(res.Report.Errors, fmt.Sprintf("tdmtap did not stop cleanly on SIGTERM (%v)", gwErr))
+		res.Extra = append(res.Extra, fmt.Sprintf("tdmtap did not stop cleanly on SIGTERM (%v)", gwErr))
 	}
 	if leaked := LeakedNumbers(res.Expect, res.GatewayLog); len(leaked) > 0 {
-		res.Report.Errors = append(res.Report.Errors, fmt.Sprintf("the gateway log carries %d party numbers, e.g. %s", len(leaked), leaked[0]))
+		res.Extra = append(res.Extra, fmt.Sprintf("the gateway log carries %d party numbers, e.g. %s", len(leaked), leaked[0]))
 	}
+	res.Report.Errors = append(res.Report.Errors, res.Extra...)
 	return res, nil
 }
 
