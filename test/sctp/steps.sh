@@ -102,7 +102,10 @@ e2e_step() {
   grep -E '^(intercepts|calls|IRI|CC|expect)' "$log" | head -5 | sed "s/^/  $name: /"
   local ok=1 why=""
   [ $rc -eq 0 ] || { ok=0; why="$why sctpe2e rc=$rc;"; }
-  case $result in *'"ok":true'*) ;; *) ok=0; why="$why LEMF checks failed;" ;; esac
+  case $result in
+    *'"ok":true'*) ;;
+    *) ok=0; why="$why checks failed: $(echo "$result" | grep -o '"errors":\["[^"]*"' | cut -c12- | cut -c1-200);" ;;
+  esac
   check_wire "$d/wire.pcapng" "$port" || { ok=0; why="$why wire check failed;"; }
   if [ "$scen" != osmostp ] && [ "$scen" != lemf ]; then
     check_multihomed "$log" "$port" || { ok=0; why="$why not multi-homed;"; }
