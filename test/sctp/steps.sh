@@ -104,7 +104,7 @@ e2e_step() {
   [ $rc -eq 0 ] || { ok=0; why="$why sctpe2e rc=$rc;"; }
   case $result in
     *'"ok":true'*) ;;
-    *) ok=0; why="$why checks failed: $(echo "$result" | grep -o '"errors":\["[^"]*"' | cut -c12- | cut -c1-200);" ;;
+    *) ok=0; why="$why checks failed: $(echo "$result" | grep -o '"errors":\["[^"]*"' | cut -c12- | tr -d '"' | cut -c1-200);" ;;
   esac
   check_wire "$d/wire.pcapng" "$port" || { ok=0; why="$why wire check failed;"; }
   if [ "$scen" != osmostp ] && [ "$scen" != lemf ]; then
