@@ -101,6 +101,8 @@ func Check(e *Expectation, o *Observed, opt CheckOptions) *Report {
 	}
 	if opt.MaxLossFill == 0 {
 		opt.MaxLossFill = 0.2
+	} else if opt.MaxLossFill < 0 {
+		opt.MaxLossFill = 0
 	}
 	r := &Report{Calls: e.Calls, Expected: len(e.Intercepts), IRIByType: map[string]int{}}
 	for _, s := range o.Errors {
