@@ -198,9 +198,9 @@ func truthFlags(fs *flag.FlagSet, o *TruthOptions) {
 	fs.StringVar(&o.Warrants, "warrants", "", "with --truth: the gateway's config file or its warrants file")
 	fs.StringVar(&o.Numbering, "numbering", "", "with a bare warrants file: number plan, e.g. cc=44,intl=00,nat=0,area=20,nsn=9-10")
 	fs.StringVar(&o.ContentStart, "content-start", "", "with a bare warrants file: when content starts, anm (default) or acm-inband")
-	fs.Int64Var(&o.HeadTolerance, "head-tolerance", 0, "pattern frames (125 µs) a content direction may miss at its start (-1: any)")
-	fs.Int64Var(&o.TailTolerance, "tail-tolerance", 160, "pattern frames a content direction may miss at its end (-1: any)")
-	fs.Float64Var(&o.MaxLossFill, "max-loss-fill", 0.01, "share of a direction's pattern octets that may arrive as loss fill (SAToP packets lost before the gateway)")
+	fs.Int64Var(&o.HeadTolerance, "head-tolerance", 0, "pattern frames (125 µs) a content direction may miss at its start (-1: any number)")
+	fs.Int64Var(&o.TailTolerance, "tail-tolerance", 160, "pattern frames a content direction may miss at its end (-1: any number)")
+	fs.Float64Var(&o.MaxLossFill, "max-loss-fill", 0, "share of a direction's pattern octets that may arrive as loss fill (SAToP packets lost before the gateway)")
 }
 
 func (o *TruthOptions) validate(tc TruthChecker) error {

@@ -78,7 +78,8 @@ func run() int {
 			"--concurrency", "60", "--hold", hold.String(), "--ring", "150ms", "--gap", "10ms", "--mix", *mix,
 			"--targets", strings.Join(targets, ","), "--target-share", "0.15", "--country-code", "44",
 			"--seed", strconv.FormatInt(*seed, 10)},
-		Progress: os.Stdout,
+		Progress:      os.Stdout,
+		HeadTolerance: e2e.TightHead, TailTolerance: e2e.TightTail, MaxLossFill: e2e.TightLossFill,
 	}
 	res, err := r.Execute(ctx)
 	if err != nil {

@@ -71,10 +71,21 @@ type BinRun struct {
 	SimArgs  []string
 	Progress io.Writer // progress lines (nil: none)
 	// Tolerances of lemf's ground-truth check (its flags --head-tolerance,
-	// --tail-tolerance, --max-loss-fill); zero: lemf's defaults.
+	// --tail-tolerance in frames, --max-loss-fill; -1: none allowed). Zero
+	// keeps the loose values BinRun used before the gateway's content
+	// tail (1600, 8000 frames, 20 % loss fill) for slow environments (user-mode
+	// Linux); the demo and TestBinaries set the tight ones.
 	HeadTolerance, TailTolerance int64
 	MaxLossFill                  float64
 }
+
+// Tight tolerances for loopback runs on an ordinary machine: nothing
+// missing at the start, one chunk at the end, no loss fill.
+const (
+	TightHead     = -1 // none missing (lemf's 0)
+	TightTail     = 160
+	TightLossFill = -1
+)
 
 // BinResult is the outcome of a BinRun.
 type BinResult struct {
@@ -134,15 +145,24 @@ func (r *BinRun) Execute(ctx context.Context) (*BinResult, error) {
 	truthPath := filepath.Join(r.Out, "truth.json")
 	lemfArgs := []string{"--listen", cfg.Destinations[0].HI2, "--out", res.LEMFDir,
 		"--truth", truthPath, "--warrants", r.Config, "--addr-file", filepath.Join(r.Out, "lemf.addr")}
-	if r.HeadTolerance != 0 {
-		lemfArgs = append(lemfArgs, "--head-tolerance", strconv.FormatInt(r.HeadTolerance, 10))
+	tol := func(v, def int64) string {
+		switch {
+		case v == 0:
+			v = def
+		case v < 0:
+			v = 0
+		}
+		return strconv.FormatInt(v, 10)
 	}
-	if r.TailTolerance != 0 {
-		lemfArgs = append(lemfArgs, "--tail-tolerance", strconv.FormatInt(r.TailTolerance, 10))
+	fill := r.MaxLossFill
+	switch {
+	case fill == 0:
+		fill = 0.2
+	case fill < 0:
+		fill = 0
 	}
-	if r.MaxLossFill != 0 {
-		lemfArgs = append(lemfArgs, "--max-loss-fill", strconv.FormatFloat(r.MaxLossFill, 'g', -1, 64))
-	}
+	lemfArgs = append(lemfArgs, "--head-tolerance", tol(r.HeadTolerance, 1600), "--tail-tolerance", tol(r.TailTolerance, 8000),
+		"--max-loss-fill", strconv.FormatFloat(fill, 'g', -1, 64))
 	var lemfOut, lemfErr bytes.Buffer
 	lemfCmd := exec.CommandContext(ctx, filepath.Join(r.Bin, "lemf"), lemfArgs...)
 	lemfCmd.Stdout, lemfCmd.Stderr = &lemfOut, &lemfErr

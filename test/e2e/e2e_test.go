@@ -345,7 +345,8 @@ func TestBinaries(t *testing.T) {
 	r := &BinRun{Bin: bin, Out: filepath.Join(dir, "out"), Config: cfg, Link: "sw", OPC: "2-200-3", DPC: "2-200-4",
 		SimArgs: []string{"--calls", "30", "--rate", "20", "--concurrency", "20", "--hold", "400ms", "--ring", "60ms", "--gap", "5ms",
 			"--mix", "all", "--round-robin", "--targets", strings.Join(Targets, ","), "--target-share", "0.7",
-			"--country-code", "44", "--seed", "3"}}
+			"--country-code", "44", "--seed", "3"},
+		HeadTolerance: TightHead, TailTolerance: TightTail, MaxLossFill: TightLossFill}
 	res, err := r.Execute(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -367,4 +368,7 @@ func TestBinaries(t *testing.T) {
 	if len(wavs) == 0 {
 		t.Errorf("lemf wrote no WAV file")
 	}
+	t.Run("lemf-check-catches", func(t *testing.T) {
+		lemfCheckCatches(t, filepath.Join(bin, "lemf"), res.LEMFDir, filepath.Join(r.Out, "truth.json"), cfg)
+	})
 }
