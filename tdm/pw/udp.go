@@ -15,6 +15,9 @@ type PacketHandler interface {
 
 // ServeUDP reads datagrams from conn and hands each to h until ctx is done
 // (then it returns nil) or the socket fails. It does not allocate per packet.
+// Give conn a large receive buffer first (SetReadBuffer, as tdm/source
+// does): a burst that overflows the socket is lost and played out as loss
+// fill.
 func ServeUDP(ctx context.Context, conn *net.UDPConn, h PacketHandler) error {
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()

@@ -18,9 +18,11 @@ type CheckOptions struct {
 	// HeadTolerance and TailTolerance are how many pattern frames of a
 	// direction may be missing at its start and end: the gateway starts
 	// content when it has processed ANM (the simulator starts the pattern
-	// right after sending it) and stops at REL (sent right after the
-	// pattern stopped), so the last partial 20 ms chunk can fall after the
-	// release. Defaults 0 and 480 (60 ms). Negative: no limit.
+	// right after sending it, and the bearer lags the signalling) and
+	// keeps it after REL (sent right after the pattern stopped) until the
+	// bearer has passed the release, so nothing should be missing; the
+	// release point is an estimate, hence a chunk's tolerance at the end in
+	// the end-to-end tests. Defaults 0 and 480 (60 ms). Negative: no limit.
 	HeadTolerance, TailTolerance int64
 	// AllowCCLoss accepts gaps in CC sequence numbers and missing content
 	// (a LEMF outage may lose content written to a dying connection); the
