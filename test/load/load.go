@@ -527,7 +527,7 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 		}
 	}
 	res.SampleIntercepts = len(e.Intercepts)
-	rep := expect.Check(&e, h.Collector.Observed(), expect.CheckOptions{BearerEpoch: h.Truth.Started, HeadTolerance: 1600, TailTolerance: 8000})
+	rep := expect.Check(&e, h.Collector.Observed(), expect.CheckOptions{BearerEpoch: h.Truth.Started, TailTolerance: 160})
 	res.CheckErrors = append(res.CheckErrors, rep.Errors...)
 	res.CCP50, res.CCP99 = expect.Percentile(rep.CCLatency, 0.5), expect.Percentile(rep.CCLatency, 0.99)
 	il := iriLat.get()
