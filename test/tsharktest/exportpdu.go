@@ -3,12 +3,8 @@ package tsharktest
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
-	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // LinkTypeUpperPDU is LINKTYPE_WIRESHARK_UPPER_PDU: each packet starts with
@@ -39,27 +35,17 @@ func AppendExportPDUHeader(dst []byte, dissector string) []byte {
 // WriteExportPDUPcap writes one exported-PDU packet per payload, each handed
 // to the named dissector (for example "HI2Operations"), into a pcap at path.
 func WriteExportPDUPcap(path, dissector string, payloads [][]byte) error {
-	f, err := os.Create(path)
+	pf, err := createPcap(path, "exported-PDU", layers.LinkType(LinkTypeUpperPDU))
 	if err != nil {
-		return fmt.Errorf("exported-PDU pcap: %w", err)
+		return err
 	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkType(LinkTypeUpperPDU)); err != nil {
-		f.Close()
-		return fmt.Errorf("exported-PDU pcap header: %w", err)
-	}
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i, p := range payloads {
 		b := AppendExportPDUHeader(nil, dissector)
 		b = append(b, p...)
-		ci := gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(b), Length: len(b)}
-		if err := w.WritePacket(ci, b); err != nil {
-			f.Close()
+		if err := pf.writePacket(packetTime(i), b); err != nil {
+			pf.abort()
 			return fmt.Errorf("exported-PDU pcap packet %d: %w", i, err)
 		}
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("exported-PDU pcap: %w", err)
-	}
-	return nil
+	return pf.close()
 }

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net"
-	"os"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // SCTPPacket is one SCTP DATA chunk (a whole user message, B and E flags set)
@@ -36,14 +33,9 @@ func SCTPChecksum(pkt []byte) uint32 { return crc32.Checksum(pkt, castagnoli) }
 // path. Each direction (source address and port) gets its own TSN sequence
 // and per-stream sequence numbers; checksums (IPv4 and SCTP CRC32c) are valid.
 func WriteSCTPPcap(path string, pkts []SCTPPacket) error {
-	f, err := os.Create(path)
+	pf, err := createPcap(path, "sctp", layers.LinkTypeEthernet)
 	if err != nil {
-		return fmt.Errorf("sctp pcap: %w", err)
-	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		f.Close()
-		return fmt.Errorf("sctp pcap header: %w", err)
+		return err
 	}
 	type dirKey struct {
 		ip   string
@@ -51,25 +43,12 @@ func WriteSCTPPcap(path string, pkts []SCTPPacket) error {
 	}
 	tsn := map[dirKey]uint32{}
 	ssn := map[dirKey]map[uint16]uint16{}
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i, p := range pkts {
-		src, dst := p.SrcIP, p.DstIP
-		if src == nil {
-			src = net.IPv4(10, 0, 0, 1)
-		}
-		if dst == nil {
-			dst = net.IPv4(10, 0, 0, 2)
-		}
-		sp, dp := p.SrcPort, p.DstPort
-		if sp == 0 {
-			sp = 2905
-		}
-		if dp == 0 {
-			dp = 2905
-		}
+		src, dst := defaultIPv4(p.SrcIP, p.DstIP)
+		sp, dp := orPort(p.SrcPort, 2905), orPort(p.DstPort, 2905)
 		ts := p.Time
 		if ts.IsZero() {
-			ts = base.Add(time.Duration(i) * time.Millisecond)
+			ts = packetTime(i)
 		}
 		k := dirKey{src.String(), sp}
 		if _, ok := tsn[k]; !ok {
@@ -79,33 +58,12 @@ func WriteSCTPPcap(path string, pkts []SCTPPacket) error {
 		sctp := buildSCTPData(sp, dp, tsn[k], p.Stream, ssn[k][p.Stream], p.PPID, p.Data)
 		tsn[k]++
 		ssn[k][p.Stream]++
-
-		eth := &layers.Ethernet{
-			SrcMAC:       net.HardwareAddr{0x02, 0, 0, 0, 0, 1},
-			DstMAC:       net.HardwareAddr{0x02, 0, 0, 0, 0, 2},
-			EthernetType: layers.EthernetTypeIPv4,
-		}
-		ip := &layers.IPv4{
-			Version: 4, TTL: 64, Protocol: layers.IPProtocolSCTP,
-			SrcIP: src.To4(), DstIP: dst.To4(), Id: uint16(i + 1),
-		}
-		buf := gopacket.NewSerializeBuffer()
-		opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-		if err := gopacket.SerializeLayers(buf, opts, eth, ip, gopacket.Payload(sctp)); err != nil {
-			f.Close()
-			return fmt.Errorf("sctp pcap packet %d: %w", i, err)
-		}
-		data := buf.Bytes()
-		ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: len(data)}
-		if err := w.WritePacket(ci, data); err != nil {
-			f.Close()
+		if err := pf.writeIPv4(ts, uint16(i+1), src, dst, layers.IPProtocolSCTP, nil, sctp); err != nil {
+			pf.abort()
 			return fmt.Errorf("sctp pcap packet %d: %w", i, err)
 		}
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("sctp pcap: %w", err)
-	}
-	return nil
+	return pf.close()
 }
 
 // buildSCTPData returns an SCTP common header plus one DATA chunk.

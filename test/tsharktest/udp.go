@@ -3,12 +3,9 @@ package tsharktest
 import (
 	"fmt"
 	"net"
-	"os"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // UDPPacket is one UDP datagram in its own Ethernet/IPv4 frame. Zero-valued
@@ -24,57 +21,21 @@ type UDPPacket struct {
 // WriteUDPPcap writes pkts as Ethernet/IPv4/UDP frames (valid IPv4 and UDP
 // checksums) into a pcap file at path.
 func WriteUDPPcap(path string, pkts []UDPPacket) error {
-	f, err := os.Create(path)
+	pf, err := createPcap(path, "udp", layers.LinkTypeEthernet)
 	if err != nil {
-		return fmt.Errorf("udp pcap: %w", err)
+		return err
 	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		f.Close()
-		return fmt.Errorf("udp pcap header: %w", err)
-	}
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	buf := gopacket.NewSerializeBuffer()
 	for i, p := range pkts {
-		src, dst := p.SrcIP, p.DstIP
-		if src == nil {
-			src = net.IPv4(10, 0, 0, 1)
-		}
-		if dst == nil {
-			dst = net.IPv4(10, 0, 0, 2)
-		}
-		sp, dp := p.SrcPort, p.DstPort
-		if sp == 0 {
-			sp = 5000
-		}
-		if dp == 0 {
-			dp = 5000
-		}
+		src, dst := defaultIPv4(p.SrcIP, p.DstIP)
 		ts := p.Time
 		if ts.IsZero() {
-			ts = base.Add(time.Duration(i) * time.Millisecond)
+			ts = packetTime(i)
 		}
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.To4(), DstIP: dst.To4(), Id: uint16(i)}
-		udp := &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}
-		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
-			f.Close()
-			return fmt.Errorf("udp pcap: %w", err)
-		}
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
-			eth, ip, udp, gopacket.Payload(p.Data)); err != nil {
-			f.Close()
-			return fmt.Errorf("udp pcap packet %d: %w", i, err)
-		}
-		b := buf.Bytes()
-		ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}
-		if err := w.WritePacket(ci, b); err != nil {
-			f.Close()
+		udp := &layers.UDP{SrcPort: layers.UDPPort(orPort(p.SrcPort, 5000)), DstPort: layers.UDPPort(orPort(p.DstPort, 5000))}
+		if err := pf.writeIPv4(ts, uint16(i), src, dst, layers.IPProtocolUDP, udp, p.Data); err != nil {
+			pf.abort()
 			return fmt.Errorf("udp pcap packet %d: %w", i, err)
 		}
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("udp pcap: %w", err)
-	}
-	return nil
+	return pf.close()
 }
