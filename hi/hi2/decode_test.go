@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tdmtap/tdmtap/hi/internal/hextest"
 	"github.com/tdmtap/tdmtap/hi/psdu"
 )
 
@@ -82,7 +83,7 @@ func TestDecodeEndAndMedia(t *testing.T) {
 // TestDecodeUnknownKept: an unknown IRIContents alternative and an unknown
 // IRI-Parameters field are reported as hex, never dropped.
 func TestDecodeUnknownKept(t *testing.T) {
-	payload := unhex(t, `
+	payload := hextest.Decode(t, `
 30 0E                     -- IRIPayload
   80 01 01                -- iRIType begin
   A2 09                   -- iRIContents
@@ -114,7 +115,7 @@ func TestDecodeUnknownKept(t *testing.T) {
 func TestDecodeIndefinite(t *testing.T) {
 	// An IRI-End from another encoder with indefinite lengths throughout and
 	// a segmented LIID.
-	pdu := unhex(t, `
+	pdu := hextest.Decode(t, `
 30 80
   A1 80
     80 07 04 00 02 02 05 01 11
@@ -167,7 +168,7 @@ func TestValidateHeader(t *testing.T) {
 // TestDecodeIRIsContentAlternative: eTSI671IRI carrying a whole TS 101 671
 // IRIsContent (as some mediation devices send) decodes the same way.
 func TestDecodeIRIsContentAlternative(t *testing.T) {
-	payload := unhex(t, `
+	payload := hextest.Decode(t, `
 30 13                     -- IRIPayload
   80 01 02                -- iRIType end
   A2 0E A5 0C             -- iRIContents { eTSI671IRI {

@@ -2,30 +2,12 @@ package hi2
 
 import (
 	"bytes"
-	"encoding/hex"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/tdmtap/tdmtap/hi/internal/hextest"
 	"github.com/tdmtap/tdmtap/hi/psdu"
 )
-
-// unhex turns a commented hex listing into bytes ("--" starts a comment).
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		b.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	out, err := hex.DecodeString(b.String())
-	if err != nil {
-		t.Fatalf("bad hex in test: %v", err)
-	}
-	return out
-}
 
 var tEvent = time.Date(2026, 11, 26, 1, 2, 3, 456789000, time.UTC)
 
@@ -116,7 +98,7 @@ const goldenBegin = `
 func TestGoldenBegin(t *testing.T) {
 	h := testHeader()
 	iri := beginIRI()
-	want := unhex(t, goldenBegin)
+	want := hextest.Decode(t, goldenBegin)
 	got := Append(make([]byte, 0, 512), &h, &iri)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("IRI-Begin\n got %x\nwant %x", got, want)
@@ -147,7 +129,7 @@ func TestGoldenEnd(t *testing.T) {
 		Cause: Q850(0, 2, 16), HasCause: true,
 		CCLinkID: "1",
 	}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 81 AE                         -- PS-PDU, 174`+goldenHeader+`
   A2 69                          -- payload [2], 105
     A0 67                        --   iRIPayloadSequence [0], 103
@@ -178,7 +160,7 @@ func TestGoldenContinue(t *testing.T) {
 		Type: Continue, Time: tEvent.In(time.FixedZone("CET", 3600)), WinterSummer: 1,
 		Direction: DirOriginatingTarget, State: StateConnected,
 	}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 81 A7                         -- PS-PDU, 167`+goldenHeader+`
   A2 62                          -- payload [2], 98
     A0 60                        --   iRIPayloadSequence [0], 96
@@ -207,7 +189,7 @@ func TestGoldenReport(t *testing.T) {
 	p := iri.AddParty(ForwardedTo)
 	p.Called.Set([]byte{0x84, 0x10, 0x21, 0x43, 0x65})                       // international, odd, "12345" + filler
 	p.AddParam(ParamRedirectionNumber, []byte{0x04, 0x10, 0x21, 0x43, 0x65}) // Redirection Number "123456"
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 81 B9                         -- PS-PDU, 185`+goldenHeader+`
   A2 74                          -- payload [2], 116
     A0 72                        --   iRIPayloadSequence [0], 114
@@ -237,7 +219,7 @@ func TestGoldenReport(t *testing.T) {
 func TestGoldenPstnIsdnIRI(t *testing.T) {
 	h := testHeader()
 	m := MediaInfo{Time: tEvent, PayloadDirection: FromTarget, CCLinkID: 1, FirstPDUNumber: 0, MediaFormat: 8}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 7D                            -- PS-PDU, 125`+goldenHeader+`
   A2 38                          -- payload [2], 56
     A0 36                        --   iRIPayloadSequence [0], 54

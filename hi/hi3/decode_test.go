@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tdmtap/tdmtap/hi/hi2"
+	"github.com/tdmtap/tdmtap/hi/internal/hextest"
 	"github.com/tdmtap/tdmtap/hi/psdu"
 )
 
@@ -48,7 +49,7 @@ func TestDecodePstnIsdnCC(t *testing.T) {
 }
 
 func TestDecodeUnknownCCKept(t *testing.T) {
-	payload := unhex(t, `30 0A 80 01 00 A2 05 AD 03 80 01 01 -- cCContents [13] (not interpreted)`)
+	payload := hextest.Decode(t, `30 0A 80 01 00 A2 05 AD 03 80 01 01 -- cCContents [13] (not interpreted)`)
 	cs, err := DecodePayload(payload, nil)
 	if err != nil || len(cs) != 1 || len(cs[0].Unknown) != 1 || cs[0].Unknown[0].Hex != "ad03800101" || cs[0].Kind&(1<<31) == 0 {
 		t.Fatalf("%v %+v", err, cs)

@@ -2,30 +2,13 @@ package hi3
 
 import (
 	"bytes"
-	"encoding/hex"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tdmtap/tdmtap/hi/hi2"
+	"github.com/tdmtap/tdmtap/hi/internal/hextest"
 	"github.com/tdmtap/tdmtap/hi/psdu"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		b.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	out, err := hex.DecodeString(b.String())
-	if err != nil {
-		t.Fatalf("bad hex in test: %v", err)
-	}
-	return out
-}
 
 var tEvent = time.Date(2026, 11, 26, 1, 2, 3, 456789000, time.UTC)
 
@@ -60,7 +43,7 @@ var rtpPacket = []byte{0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0xA0, 0x12, 0x3
 func TestGoldenIPMMCC(t *testing.T) {
 	h := testHeader()
 	cc := CC{Direction: FromTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception, StreamID: "0"}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 81 96                         -- PS-PDU, 150`+goldenHeader+`
   A2 51                          -- payload [2] (CHOICE), 81
     A1 4F                        --   cCPayloadSequence [1] SEQUENCE OF, 79
@@ -87,7 +70,7 @@ func TestGoldenPstnIsdnCC(t *testing.T) {
 	cc := CC{Direction: ToTarget, Time: tEvent, Qualifier: psdu.QualifierTimeOfInterception,
 		HasCCLinkID: true, CCLinkID: 1,
 		Supplementary: &hi2.MediaInfo{PayloadDirection: ToTarget, CCLinkID: 1, FirstPDUNumber: 0, MediaFormat: 8}}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 81 94                         -- PS-PDU, 148`+goldenHeader+`
   A2 4F                          -- payload [2] (CHOICE), 79
     A1 4D                        --   cCPayloadSequence [1], 77

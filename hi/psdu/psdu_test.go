@@ -3,31 +3,13 @@ package psdu
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tdmtap/tdmtap/hi/ber"
+	"github.com/tdmtap/tdmtap/hi/internal/hextest"
 )
-
-// unhex turns a commented hex listing into bytes: everything after "--" on
-// a line is a comment.
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		b.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	out, err := hex.DecodeString(b.String())
-	if err != nil {
-		t.Fatalf("bad hex in test: %v", err)
-	}
-	return out
-}
 
 // TestHeader is the header used by the golden vectors in this package
 // (hi2/hi3 build their own).
@@ -64,7 +46,7 @@ A1 59                          -- pSHeader [1] PSHeader, 89 octets
 
 func TestGoldenKeepalive(t *testing.T) {
 	h := testHeader()
-	want := unhex(t, `30 61 -- PS-PDU SEQUENCE, 97 octets`+goldenHeader+`
+	want := hextest.Decode(t, `30 61 -- PS-PDU SEQUENCE, 97 octets`+goldenHeader+`
 A2 04            -- payload [2] Payload (CHOICE, explicit)
   A2 02          --   tRIPayload [2] TRIPayload (CHOICE, explicit)
     83 00        --     keep-alive [3] NULL
@@ -99,7 +81,7 @@ A2 04            -- payload [2] Payload (CHOICE, explicit)
 
 func TestMinimalHeaderAndOmitCIN(t *testing.T) {
 	h := Header{LIID: "X", OperatorID: "O", OmitCIN: true, Seq: 0}
-	want := unhex(t, `
+	want := hextest.Decode(t, `
 30 21                          -- PS-PDU, 33 octets
   A1 19                        -- pSHeader, 25 octets
     80 07 04 00 02 02 05 01 28 -- li-psDomainId
@@ -119,7 +101,7 @@ func TestParseIndefiniteFromOtherEncoder(t *testing.T) {
 	// The same keep-alive as another encoder might send it: indefinite
 	// lengths on the PS-PDU, payload and tRIPayload, and a segmented
 	// (constructed) LIID.
-	b := unhex(t, `
+	b := hextest.Decode(t, `
 30 80
   A1 80
     80 07 04 00 02 02 05 01 11   -- li-psDomainId version 17 (OpenLI)
