@@ -357,14 +357,7 @@ func (d *decoder) link(n *yaml.Node) {
 	d.Require(f, "link", "name", "role", "transport", "own_pc", "adjacent_pc")
 	what := "link"
 	if v := f.Get("name"); v != nil {
-		if s, ok := d.name(v, "link name"); ok {
-			l.Name, what = s, "link "+s
-			for _, o := range c.Links {
-				if o.Name == s {
-					d.Errorf(v, "%s: name already used at line %d", what, o.Line)
-				}
-			}
-		}
+		l.Name, what = uniqueName(d, v, "link", c.Links, func(o Link) (string, int) { return o.Name, o.Line })
 	}
 	if v := f.Get("role"); v != nil {
 		s, _ := d.Enum(v, what+": role", string(ASP), string(SGP))
@@ -470,6 +463,24 @@ func (d *decoder) checkLinksets() {
 	}
 }
 
+// uniqueName reads the name of a list entry of the given kind ("link",
+// "span", ...) and reports it if an earlier entry (nameLine gives each one's
+// name and line) already uses it. It returns the name ("" when bad) and the
+// entry's label for later messages: "kind name", or kind alone.
+func uniqueName[T any](d *decoder, n *yaml.Node, kind string, earlier []T, nameLine func(T) (string, int)) (name, what string) {
+	name, ok := d.name(n, kind+" name")
+	if !ok {
+		return "", kind
+	}
+	what = kind + " " + name
+	for _, o := range earlier {
+		if on, line := nameLine(o); on == name {
+			d.Errorf(n, "%s: name already used at line %d", what, line)
+		}
+	}
+	return name, what
+}
+
 func (d *decoder) name(n *yaml.Node, what string) (string, bool) {
 	s, ok := d.String(n, what)
 	if !ok {
@@ -548,14 +559,7 @@ func (d *decoder) span(n *yaml.Node) {
 	d.Require(f, "span", "name", "source", "framing")
 	what := "span"
 	if v := f.Get("name"); v != nil {
-		if name, ok := d.name(v, "span name"); ok {
-			s.Name, what = name, "span "+name
-			for _, o := range c.Spans {
-				if o.Name == name {
-					d.Errorf(v, "%s: name already used at line %d", what, o.Line)
-				}
-			}
-		}
+		s.Name, what = uniqueName(d, v, "span", c.Spans, func(o Span) (string, int) { return o.Name, o.Line })
 	}
 	if v := f.Get("framing"); v != nil {
 		fr, _ := d.Enum(v, what+": framing", string(E1), string(E1CRC4), string(T1SF), string(T1ESF))
@@ -666,14 +670,7 @@ func (d *decoder) destination(n *yaml.Node) {
 	d.Require(f, "destination", "name", "hi2", "hi3", "spool_dir")
 	what := "destination"
 	if v := f.Get("name"); v != nil {
-		if name, ok := d.name(v, "destination name"); ok {
-			dst.Name, what = name, "destination "+name
-			for _, o := range c.Destinations {
-				if o.Name == name {
-					d.Errorf(v, "%s: name already used at line %d", what, o.Line)
-				}
-			}
-		}
+		dst.Name, what = uniqueName(d, v, "destination", c.Destinations, func(o Destination) (string, int) { return o.Name, o.Line })
 	}
 	if v := f.Get("hi2"); v != nil {
 		dst.HI2, _ = d.addr(v, what+": hi2", addrRemote)
