@@ -20,11 +20,15 @@
 // the logs. Logs never carry numbers or LIIDs (only counts, CINs and circuit
 // identities); the LIID goes to the Auditor only.
 //
-// Warrant reloads (Store.Swap, SetDestinations) never touch live intercepts:
-// a session keeps the *warrant.Warrant and the CC formats it started with
-// until its call ends. A session ends early only when its warrant's validity
-// window closes (seen by an event, by Tick, or by a content chunk timed after
-// it); it then sends IRI-END and stops content.
+// A warrant swap (Store.Swap, Reload) alone does not touch live intercepts:
+// a session keeps the *warrant.Warrant and the CC formats it started with.
+// Reconcile (reconcile.go), called after every change of the set, brings
+// them under the new authority: an intercept whose warrant was deactivated,
+// removed, or modified so that it no longer covers the call ends at once
+// (IRI-END, content stopped without a release tail); one whose warrant
+// dropped CC loses its content and keeps its IRI. A session also ends when
+// its warrant's validity window closes (seen by an event, by Tick, or by a
+// content chunk timed after it); it then sends IRI-END and stops content.
 //
 // Wiring (the daemon):
 //
@@ -38,7 +42,8 @@
 //	tracker := call.NewTracker(callCfg, br) // br is the tracker's Sink
 //	bridge.RunWithLifecycle(lc, br, time.Second)
 //
-// On SIGHUP: br.Reload(newSet), br.SetDestinations(formats), out.Set(dests).
+// On SIGHUP: br.Reload(newSet), br.Reconcile(nil), br.SetDestinations(formats), out.Set(dests).
+// On every X1 change of the provisioned set: br.Reconcile(why).
 package bridge
 
 import (
@@ -303,7 +308,7 @@ func (b *Bridge) SetDestinations(m map[string]config.CCFormat) {
 }
 
 // Reload installs a new warrant set (same as cfg.Warrants.Swap) and returns
-// the previous one. Live intercepts are not touched.
+// the previous one. Live intercepts are not touched until Reconcile.
 func (b *Bridge) Reload(s *warrant.Set) *warrant.Set { return b.cfg.Warrants.Swap(s) }
 
 // Active returns the number of live intercept sessions.
@@ -457,6 +462,7 @@ func (b *Bridge) match(e *call.Event, k callKey, cs *callState, roles warrant.Ro
 		if s == nil {
 			continue
 		}
+		s.parties = keepParties(ps)
 		if cs == nil {
 			cs = &callState{}
 			b.calls[k] = cs

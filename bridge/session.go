@@ -44,6 +44,9 @@ type session struct {
 	pstn   bool              // some destination takes pstnIsdnCC
 	circ   call.CircuitKey
 	origPC uint32
+	// parties are the call's numbers that matched (copied; reconcile.go
+	// matches them again when the warrant is modified).
+	parties []warrant.Party
 
 	mu        sync.Mutex
 	started   time.Time // the call event that began the session
@@ -259,12 +262,13 @@ func (s *session) tick(now time.Time) {
 // end sends IRI-END (cause and releasing side from e when given), stops
 // content and records the end.
 //
-// Content ending with the call (not with the warrant) goes on until the
+// Content ending with the call (not with the warrant's authority: expiry,
+// deactivation, modification, removal) goes on until the
 // bearer has passed the moment the end was processed (tail.go); the
 // IRI-END is not delayed for it.
 func (s *session) end(at time.Time, e *call.Event, reason string) {
 	s.ended = true
-	if reason == ReasonWarrantExpired {
+	if stopsAtOnce(reason) {
 		s.stopContentLocked()
 	} else {
 		s.drainContentLocked()

@@ -521,7 +521,7 @@ func (s *Store) Active(now time.Time) ([]warrant.Warrant, error) {
 			if t.State != StateActive || !now.Before(t.End) {
 				continue
 			}
-			w := warrant.Warrant{LIID: t.LIID, Roles: t.Roles, Start: t.Start, End: t.End, Delivery: t.Delivery, File: "x1:" + t.XID}
+			w := warrant.Warrant{LIID: t.LIID, Roles: t.Roles, Start: t.Start, End: t.End, Delivery: t.Delivery, File: ProvisionedFile + t.XID}
 			if w.Roles == 0 {
 				w.Roles = warrant.RoleAll
 			}
@@ -544,6 +544,11 @@ func (s *Store) Active(now time.Time) ([]warrant.Warrant, error) {
 	sort.Slice(ws, func(i, j int) bool { return ws[i].LIID < ws[j].LIID })
 	return ws, err
 }
+
+// ProvisionedFile prefixes the File of every warrant the store publishes
+// (followed by the task's xId), so a consumer can tell provisioned warrants
+// from the configuration file's.
+const ProvisionedFile = "x1:"
 
 // publish hands the active set to OnChange.
 func (s *Store) publish() error {
@@ -659,10 +664,20 @@ type Publisher struct {
 	Dst *warrant.Store
 	Log *slog.Logger
 
-	mu     sync.Mutex
-	plan   warrant.NumberPlan
-	static []warrant.Warrant
-	active []warrant.Warrant
+	mu        sync.Mutex
+	plan      warrant.NumberPlan
+	static    []warrant.Warrant
+	active    []warrant.Warrant
+	onInstall func()
+}
+
+// SetOnInstall sets a function called after every installation of a new
+// set (with the publisher's lock held, so calls are ordered): the daemon
+// reconciles live intercepts with the new set there (bridge.Reconcile).
+func (p *Publisher) SetOnInstall(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onInstall = fn
 }
 
 // SetStatic replaces the static warrants and the numbering plan and
@@ -696,5 +711,8 @@ func (p *Publisher) installLocked() []error {
 	}
 	p.Dst.Swap(set)
 	log.Info("active warrants installed", "warrants", set.Len(), "provisioned", len(p.active))
+	if p.onInstall != nil {
+		p.onInstall()
+	}
 	return errs
 }
