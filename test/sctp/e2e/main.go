@@ -231,22 +231,6 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func freeTCP() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -378,7 +362,7 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 		return runLEMF(ctx, res, dir, cfgPath, sc)
 	}
 
-	glog := &syncBuf{}
+	glog := &e2e.SyncBuffer{}
 	d, err := daemon.New(daemon.Options{ConfigPath: cfgPath, LogOutput: glog, StopTimeout: 20 * time.Second})
 	if err != nil {
 		return res, err
@@ -444,22 +428,11 @@ func run(ctx context.Context, scenario, dir string, calls int, seed int64, stp s
 	serr := d.Stop(context.Background())
 	logf("gateway stopped: %v", serr)
 	col.Stop()
-	set, err := gcfg.WarrantSet()
+	rep, err := checkObserved(truth, gcfg, col)
 	if err != nil {
 		return res, err
 	}
-	exp, err := expect.Build(truth, set, expect.Options{})
-	if err != nil {
-		return res, err
-	}
-	// Tolerances: user-mode Linux runs every guest process on one
-	// ptrace-driven CPU, so the simulator's bearer pacing and the
-	// signalling both stall at times (simulator send → LEMF p99 is 200-400
-	// ms there): content may start up to 0.5 s after the ANM's frame.
-	rep := expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 4000, TailTolerance: 8000})
-	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
-	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
-	res.Errors = append(res.Errors, rep.Errors...)
+	res.record(rep)
 	res.OK = rep.OK() && rep.Expected > 0 && rep.Matched == rep.Expected && simErr == nil
 	if qerr != nil {
 		res.Errors = append(res.Errors, "lemf wait: "+qerr.Error())
@@ -685,7 +658,7 @@ func runBinaries(ctx context.Context, res *Result, col *expect.Collector, dir, c
 		"--targets", strings.Join(targets, ","), "--target-share", "0.8", "--country-code", "44",
 		"--seed", fmt.Sprint(sc.Seed), "--link-timeout", "40s", "--truth", truthPath, "--log-level", "warn"}
 	sim := exec.CommandContext(ctx, filepath.Join(binDir, "switchsim"), simArgs...)
-	simOut := &syncBuf{}
+	simOut := &e2e.SyncBuffer{}
 	sim.Stdout, sim.Stderr = simOut, simOut
 	if err := sim.Start(); err != nil {
 		return res, fmt.Errorf("switchsim: %w", err)
@@ -693,7 +666,7 @@ func runBinaries(ctx context.Context, res *Result, col *expect.Collector, dir, c
 	logf("switchsim %s", strings.Join(simArgs, " "))
 	gw := exec.CommandContext(ctx, filepath.Join(binDir, "tdmtap"), "run", "-c", cfgPath)
 	gw.Dir = dir
-	glog := &syncBuf{}
+	glog := &e2e.SyncBuffer{}
 	gw.Stdout, gw.Stderr = glog, glog
 	gw.Cancel = func() error { return gw.Process.Signal(syscall.SIGTERM) }
 	gw.WaitDelay = 20 * time.Second
@@ -726,19 +699,12 @@ func runBinaries(ctx context.Context, res *Result, col *expect.Collector, dir, c
 	if err != nil {
 		return res, fmt.Errorf("truth: %w", err)
 	}
-	set, err := gcfg.WarrantSet()
+	rep, err := checkObserved(truth, gcfg, col)
 	if err != nil {
 		return res, err
 	}
-	exp, err := expect.Build(truth, set, expect.Options{})
-	if err != nil {
-		return res, err
-	}
-	rep := expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 4000, TailTolerance: 8000})
 	fmt.Fprintln(os.Stderr, rep.Summary())
-	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
-	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
-	res.Errors = append(res.Errors, rep.Errors...)
+	res.record(rep)
 	res.OK = rep.OK() && rep.Expected > 0 && rep.Matched == rep.Expected && simErr == nil && gerr == nil
 	if qerr != nil {
 		res.Errors = append(res.Errors, "lemf wait: "+qerr.Error())
@@ -748,6 +714,32 @@ func runBinaries(ctx context.Context, res *Result, col *expect.Collector, dir, c
 	}
 	res.DurationSec = time.Since(start).Seconds()
 	return res, nil
+}
+
+// checkObserved checks what the collector saw against the expectation built
+// from the simulator's ground truth and the config's warrants.
+//
+// Tolerances: user-mode Linux runs every guest process on one ptrace-driven
+// CPU, so the simulator's bearer pacing and the signalling both stall at
+// times (simulator send → LEMF p99 is 200-400 ms there): content may start
+// up to 0.5 s after the ANM's frame.
+func checkObserved(truth *switchsim.GroundTruth, gcfg *config.Config, col *expect.Collector) (*expect.Report, error) {
+	set, err := gcfg.WarrantSet()
+	if err != nil {
+		return nil, err
+	}
+	exp, err := expect.Build(truth, set, expect.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return expect.Check(exp, col.Observed(), expect.CheckOptions{BearerEpoch: truth.Started, HeadTolerance: 4000, TailTolerance: 8000}), nil
+}
+
+// record copies a report's counts and errors into the result.
+func (res *Result) record(rep *expect.Report) {
+	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
+	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
+	res.Errors = append(res.Errors, rep.Errors...)
 }
 
 // runLEMF runs test/e2e's BinRun: lemf, `tdmtap run -c` (SGP), switchsim
@@ -784,9 +776,7 @@ func runLEMF(ctx context.Context, res *Result, dir, cfgPath string, sc switchsim
 	rep := br2.Report
 	fmt.Fprintln(os.Stderr, rep.Summary())
 	fmt.Fprintln(os.Stderr, strings.TrimSpace(br2.LEMFOutput))
-	res.Calls, res.Expected, res.Matched = rep.Calls, rep.Expected, rep.Matched
-	res.IRIByType, res.CCPDUs = rep.IRIByType, rep.CCPDUs
-	res.Errors = append(res.Errors, rep.Errors...)
+	res.record(rep)
 	if br2.LEMFExit != 0 {
 		res.Errors = append(res.Errors, fmt.Sprintf("lemf exit %d (its own checks)", br2.LEMFExit))
 	}
