@@ -75,6 +75,7 @@ func newBridge(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, h *handov
 	if err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
+	ic.attach(b)
 	busy := func() bool { return b.Active() > 0 }
 	h.busy.Store(&busy)
 	// Ticks warrant expiry; at stop, content subscriptions end and no

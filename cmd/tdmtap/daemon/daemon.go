@@ -30,8 +30,13 @@
 // (without LIIDs); open intercepts are then not resumed.
 //
 // Reload (SIGHUP) re-reads the config file, swaps the warrant set and adds,
-// removes or updates LEMF destinations without touching live intercepts;
-// what changed is logged as counts only. Links, spans, circuits, node
+// removes or updates LEMF destinations; live intercepts keep their warrant
+// and destinations, except that a warrant removed from the file ends its
+// live intercepts at once (IRI-END, content stopped, audited with reason
+// warrant-removed); what changed is logged as counts only. Every change of
+// the provisioned set (X1 deactivate, modify, expiry) reconciles the live
+// intercepts too (bridge.Reconcile): a deactivation or a modify that no
+// longer covers the call ends them, a modify to IRI only stops their content. Links, spans, circuits, node
 // identity, the hi1 section and the metrics address need a restart (a reload logs that they
 // changed and keeps the running ones).
 package daemon
@@ -40,6 +45,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tdmtap/tdmtap/tdm/pw"
 	"io"
 	"log/slog"
 	"net"
@@ -177,6 +183,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 // Stop drains and stops every module (see the package comment for the
 // order), bounded by ctx and Options.StopTimeout.
 func (d *Daemon) Stop(ctx context.Context) error {
+	defer pw.StageDump() // TEMP P10
 	d.metrics.ready.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, d.opts.StopTimeout)
 	defer cancel()
@@ -209,7 +216,8 @@ type ReloadResult struct {
 // destinations (added ones start, removed ones drain and close, changed ones
 // are reopened on the same spool), swaps the warrant set and applies the log
 // level. Live intercepts keep their warrant and CC format until their call
-// ends. A config with problems changes nothing.
+// ends, unless their warrant was removed from the file (they end at once).
+// A config with problems changes nothing.
 func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -529,7 +529,8 @@ func TestDaemonEndToEnd(t *testing.T) {
 }
 
 // TestDaemonReload: a reload swaps the warrants while an intercepted call is
-// up; that call still ends with IRI-END, the old target is no longer
+// up; the removed warrant's live intercept ends with IRI-END (at once: see
+// TestDaemonReloadRemovedWarrantEnds), the old target is no longer
 // intercepted and the new one is.
 func TestDaemonReload(t *testing.T) {
 	ts := setup(t)
@@ -553,8 +554,8 @@ func TestDaemonReload(t *testing.T) {
 	if res.WarrantsBefore != 1 || res.WarrantsAfter != 1 || res.Destinations.Unchanged != 1 || len(res.NeedRestart) != 0 {
 		t.Errorf("reload result %+v", res)
 	}
-	if d.Bridge().Active() != 1 {
-		t.Errorf("active intercepts after reload: %d, want 1", d.Bridge().Active())
+	if d.Bridge().Active() != 0 {
+		t.Errorf("active intercepts after reload: %d, want 0 (the warrant was removed)", d.Bridge().Active())
 	}
 	ts.sw.msg(t, true, isup.REL, 7)
 	ts.sw.msg(t, false, isup.RLC, 7)
@@ -801,6 +802,8 @@ func TestDaemonContent(t *testing.T) {
 // TestDaemonReloadRetiresDestination: a destination removed while an
 // intercept to it is live stays open until that call ends (its IRI-END
 // arrives there), then closes; the new destination takes new intercepts.
+// The warrant stays in the file (now naming the new destination): a
+// configuration warrant still in the file keeps its live intercepts.
 func TestDaemonReloadRetiresDestination(t *testing.T) {
 	ts := setup(t)
 	d := start(t, ts)
@@ -813,7 +816,7 @@ func TestDaemonReloadRetiresDestination(t *testing.T) {
 	l2 := newLEMF(t, "")
 	ts.destName = "lemf-2"
 	writeConfig(t, ts, l2.hi2.Addr().String(), l2.hi3.Addr().String())
-	writeWarrants(t, ts.warrantsPath, "LIID-TEST-2", targetNSN, "lemf-2")
+	writeWarrants(t, ts.warrantsPath, "LIID-TEST-1", targetNSN, "lemf-2")
 	res, err := d.Reload(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -843,7 +846,7 @@ func TestDaemonReloadRetiresDestination(t *testing.T) {
 		return true
 	})
 	ts.sw.call(t, 13, targetNSN, callerNSN)
-	l2.expectCall(t, "LIID-TEST-2")
+	l2.expectCall(t, "LIID-TEST-1")
 	ts.lemf.expectNone(t, 200*time.Millisecond, "retired destination after close")
 	_, body := httpGet(t, "http://"+d.MetricsAddr()+"/metrics")
 	for _, want := range []string{`tdmtap_config_reloads_total{result="ok"} 1`, "tdmtap_warrants 1", "tdmtap_config_last_load_timestamp_seconds"} {

@@ -10,6 +10,7 @@ import (
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 	"github.com/tdmtap/tdmtap/config"
 	"github.com/tdmtap/tdmtap/hi/hi1"
+	"github.com/tdmtap/tdmtap/hi/hi1/store"
 	"go.uber.org/fx"
 )
 
@@ -30,6 +31,45 @@ type intercept struct {
 	dests atomic.Pointer[map[string]bool]
 	// crash makes the stop hook abandon the plane as a crash would (tests).
 	crash atomic.Bool
+	// br is the bridge whose live intercepts follow warrant changes.
+	br atomic.Pointer[bridge.Bridge]
+}
+
+// attach makes every change of the active warrant set (X1 activate,
+// modify, deactivate, expiry; a reload's static warrants) reconcile the
+// bridge's live intercepts with it (bridge.Reconcile): a deactivated,
+// removed or no longer covering warrant ends them at once, an IRI-only
+// modify stops their content.
+func (ic *intercept) attach(b *bridge.Bridge) {
+	ic.br.Store(b)
+	if ic.plane != nil {
+		ic.plane.Publisher.SetOnInstall(func() { b.Reconcile(ic.why) })
+	}
+}
+
+// why names the reason a provisioned LIID left the active set, from its
+// latest task: deactivated, expired, or (still active, so its validity was
+// modified to end) modified; no task: removed.
+func (ic *intercept) why(liid string) string {
+	ts, err := ic.plane.Store.Tasks()
+	if err != nil {
+		return ""
+	}
+	var last *store.Task
+	for i := range ts {
+		if ts[i].LIID == liid && (last == nil || ts[i].Modified.After(last.Modified)) {
+			last = &ts[i]
+		}
+	}
+	switch {
+	case last == nil:
+		return bridge.ReasonWarrantRemoved
+	case last.State == store.StateDeactivated:
+		return bridge.ReasonWarrantDeactivated
+	case last.State == store.StateExpired:
+		return bridge.ReasonWarrantExpired
+	}
+	return bridge.ReasonWarrantModified
 }
 
 func interceptModule() fx.Option {
@@ -95,6 +135,9 @@ func (ic *intercept) reload(cfg *config.Config, set *warrant.Set, st *warrant.St
 	ic.dests.Store(destNames(cfg))
 	if ic.plane == nil {
 		st.Swap(set)
+		if b := ic.br.Load(); b != nil {
+			b.Reconcile(nil) // a warrant removed from the file ends its intercepts
+		}
 		return set.Len()
 	}
 	ic.plane.Publisher.SetStatic(cfg.Node.Numbering, cfg.Warrants)
