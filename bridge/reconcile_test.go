@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,5 +224,55 @@ func TestConfigWarrantRemoved(t *testing.T) {
 	e.wantTypes(e.decoded(), "LIID-ONE", "BEGIN CONTINUE MEDIA MEDIA END")
 	if !strings.HasSuffix(e.audit.rec[len(e.audit.rec)-1], "reason=warrant-removed") {
 		t.Errorf("audit %q", e.audit.rec)
+	}
+}
+
+// TestReconcileResumedAndPending: after a crash, a resumed intercept (its
+// call's numbers known only from the record) and one still pending (its
+// circuit silent since the restart) are both ended when a modify removes
+// the target they matched; their records are removed.
+func TestReconcileResumedAndPending(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hi1.db")
+	st := openStore(t, path)
+	e := newEnv(t, withSessions(st, 4))
+	e.store.Swap(provSet(t, nil))
+	e.send(0, pcA, iam(5, other, tgt1))
+	e.send(time.Second, pcB, msg(isup.ANM, 5))
+	e.send(0, pcA, iam(6, other, tgt1))
+	e.send(time.Second, pcB, msg(isup.ACM, 6))
+	e.wantTypes(e.decoded(), "LIID-ONE", "BEGIN CONTINUE BEGIN CONTINUE")
+	crash(t, e, st)
+
+	st2 := openStore(t, path)
+	defer st2.Close()
+	e2 := newEnv(t, withSessions(st2, 4))
+	defer e2.b.Close()
+	e2.store.Swap(provSet(t, nil))
+	e2.at = e.at
+	e2.send(time.Second, pcA, msg(isup.SUS, 5)) // CIC 5 resumes; CIC 6 stays pending
+	// An unrelated modify (later end) keeps both.
+	e2.store.Swap(provSet(t, func(w *warrant.Warrant) bool { w.End = t0.Add(48 * time.Hour); return true }))
+	if r := e2.b.Reconcile(nil); r != (ReconcileResult{}) {
+		t.Errorf("reconcile after an extension %+v", r)
+	}
+	e2.store.Swap(provSet(t, func(w *warrant.Warrant) bool { w.Targets = []warrant.Target{{Number: "+44" + tgt2}}; return true }))
+	if r := e2.b.Reconcile(nil); r.Ended != 1 || r.Records != 1 {
+		t.Errorf("reconcile %+v", r)
+	}
+	e2.wantTypes(e2.decoded(), "LIID-ONE", "CONTINUE END END")
+	if err := e2.b.FlushSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ss, err := st2.Sessions(); err != nil || len(ss) != 0 {
+		t.Errorf("records left: %d %v", len(ss), err)
+	}
+	n := 0
+	for _, r := range e2.audit.rec {
+		if strings.HasPrefix(r, "intercept.end liid=LIID-ONE") && strings.HasSuffix(r, "reason=warrant-modified") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("audit %q", e2.audit.rec)
 	}
 }
