@@ -276,3 +276,22 @@ func TestReconcileResumedAndPending(t *testing.T) {
 		t.Errorf("audit %q", e2.audit.rec)
 	}
 }
+
+// TestModifyShortensEnd: X1 refuses an end time in the past, so a modify
+// that shortens the validity sets a near end: the live intercept runs on
+// and ends at the new end time by itself, content stopping at once.
+func TestModifyShortensEnd(t *testing.T) {
+	e := answered(t)
+	newEnd := e.at.Add(time.Minute)
+	e.store.Swap(provSet(t, func(w *warrant.Warrant) bool { w.End = newEnd; return true }))
+	if r := e.b.Reconcile(nil); r != (ReconcileResult{}) || e.b.Active() != 1 {
+		t.Fatalf("reconcile %+v", r)
+	}
+	e.b.Tick(newEnd.Add(time.Second))
+	if e.b.Active() != 0 || e.subscribed() {
+		t.Fatal("intercept outlived the shortened end")
+	}
+	if !strings.HasSuffix(e.audit.rec[len(e.audit.rec)-1], "reason=warrant-expired") {
+		t.Errorf("audit %q", e.audit.rec)
+	}
+}
