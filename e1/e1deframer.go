@@ -159,21 +159,7 @@ func (d *E1Deframer) hunt() bool {
 
 // gain enters frame alignment with a FAS frame at bb.pos.
 func (d *E1Deframer) gain() {
-	start := d.bb.abs(d.bb.pos)
-	d.nextFrame = frameNumber(d.haveLast, d.lastFrame, d.lastStart, start, E1FrameBits)
-	if d.haveLast {
-		if s := slipBits(d.lastStart, start, E1FrameBits); s != 0 {
-			d.st.Slips++
-			d.st.SlipBits += s
-		}
-	}
-	pos := Position{Valid: true, Bit: start, Frame: d.nextFrame}
-	if !d.st.FrameAlignedAt.Valid {
-		d.st.FrameAlignedAt = pos
-	}
-	d.st.LastFrameAlignedAt = pos
-	d.st.InFrame = true
-	d.st.setAlarm(AlarmLOF, false)
+	d.nextFrame = d.st.realign(d.haveLast, d.lastFrame, d.lastStart, d.bb.abs(d.bb.pos), E1FrameBits).Frame
 	d.aligned = true
 	d.fas = true
 	d.badFAS = 0

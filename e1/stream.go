@@ -144,6 +144,28 @@ func (s *Stats) setAlarm(a Alarm, on bool) {
 	}
 }
 
+// realign records frame alignment gained at abs bit start, given the last
+// delivered frame (if any): it numbers the frame (frameNumber), counts a slip
+// when start is not a whole number of frames after the last frame's start,
+// records the position as the latest (and, the first time, the first)
+// alignment, and clears LOF. It returns that position.
+func (s *Stats) realign(haveLast bool, lastFrame, lastStart, start, frameBits uint64) Position {
+	pos := Position{Valid: true, Bit: start, Frame: frameNumber(haveLast, lastFrame, lastStart, start, frameBits)}
+	if haveLast {
+		if n := slipBits(lastStart, start, frameBits); n != 0 {
+			s.Slips++
+			s.SlipBits += n
+		}
+	}
+	if !s.FrameAlignedAt.Valid {
+		s.FrameAlignedAt = pos
+	}
+	s.LastFrameAlignedAt = pos
+	s.InFrame = true
+	s.setAlarm(AlarmLOF, false)
+	return pos
+}
+
 // frameNumber gives the number of a frame found at abs bit start, given the
 // last delivered frame (if any): elapsed frame periods rounded, at least one
 // more than the last.

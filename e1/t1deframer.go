@@ -210,23 +210,13 @@ func (d *T1Deframer) lofCheck(at uint64) {
 }
 
 func (d *T1Deframer) gain(k int) {
-	start := d.bb.abs(d.bb.pos)
-	d.nextFrame = frameNumber(d.haveLast, d.lastFrame, d.lastStart, start, T1FrameBits)
-	if d.haveLast {
-		if s := slipBits(d.lastStart, start, T1FrameBits); s != 0 {
-			d.st.Slips++
-			d.st.SlipBits += s
-		}
-	}
-	pos := Position{Valid: true, Bit: start, Frame: d.nextFrame}
-	if !d.st.FrameAlignedAt.Valid {
-		d.st.FrameAlignedAt = pos
+	pos := d.st.realign(d.haveLast, d.lastFrame, d.lastStart, d.bb.abs(d.bb.pos), T1FrameBits)
+	d.nextFrame = pos.Frame
+	// The superframe aligns with the frame.
+	if !d.st.MultiframeAlignedAt.Valid {
 		d.st.MultiframeAlignedAt = pos
 	}
-	d.st.LastFrameAlignedAt = pos
-	d.st.InFrame = true
 	d.st.InMultiframe = true
-	d.st.setAlarm(AlarmLOF, false)
 	d.aligned = true
 	d.k = k
 	d.fhist = 0
