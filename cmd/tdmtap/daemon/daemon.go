@@ -45,7 +45,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tdmtap/tdmtap/tdm/pw"
 	"io"
 	"log/slog"
 	"net"
@@ -183,7 +182,6 @@ func (d *Daemon) Start(ctx context.Context) error {
 // Stop drains and stops every module (see the package comment for the
 // order), bounded by ctx and Options.StopTimeout.
 func (d *Daemon) Stop(ctx context.Context) error {
-	defer pw.StageDump() // TEMP P10
 	d.metrics.ready.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, d.opts.StopTimeout)
 	defer cancel()
