@@ -178,6 +178,13 @@ func TestEncoder(t *testing.T) {
 	if got := AppendGeneralizedTime(nil, time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), true); string(got) != "20260102030405.006Z" {
 		t.Fatal(string(got))
 	}
+	cet := time.Date(2026, 11, 26, 2, 3, 4, 987654321, time.FixedZone("CET", 3600))
+	if got := AppendGeneralizedTime([]byte("x"), cet, false); string(got) != "x20261126010304Z" {
+		t.Fatal(string(got))
+	}
+	if got := AppendLocalGeneralizedTime(nil, cet); string(got) != "20261126020304.987" {
+		t.Fatal(string(got))
+	}
 }
 
 func BenchmarkEncoderNested(b *testing.B) {

@@ -178,17 +178,9 @@ func AppendUintContents(dst []byte, x uint64) []byte {
 // millis selects the three fraction digits.
 func AppendGeneralizedTime(dst []byte, t time.Time, millis bool) []byte {
 	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	dst = append4(dst, y)
-	dst = append2(dst, int(mo))
-	dst = append2(dst, d)
-	dst = append2(dst, h)
-	dst = append2(dst, mi)
-	dst = append2(dst, s)
+	dst = appendClock(dst, t)
 	if millis {
-		ms := t.Nanosecond() / 1e6
-		dst = append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+		dst = appendMillis(dst, t)
 	}
 	return append(dst, 'Z')
 }
@@ -211,6 +203,11 @@ func append4(dst []byte, v int) []byte {
 // AppendLocalGeneralizedTime appends t's wall clock in its own location as
 // YYYYMMDDHHMMSS.fff with no zone suffix (a local-time GeneralizedTime).
 func AppendLocalGeneralizedTime(dst []byte, t time.Time) []byte {
+	return appendMillis(appendClock(dst, t), t)
+}
+
+// appendClock appends t's wall clock in its own location as YYYYMMDDHHMMSS.
+func appendClock(dst []byte, t time.Time) []byte {
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
 	dst = append4(dst, y)
@@ -218,7 +215,11 @@ func AppendLocalGeneralizedTime(dst []byte, t time.Time) []byte {
 	dst = append2(dst, d)
 	dst = append2(dst, h)
 	dst = append2(dst, mi)
-	dst = append2(dst, s)
+	return append2(dst, s)
+}
+
+// appendMillis appends ".fff", t's milliseconds (truncated).
+func appendMillis(dst []byte, t time.Time) []byte {
 	ms := t.Nanosecond() / 1e6
 	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
