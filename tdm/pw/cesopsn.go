@@ -24,6 +24,10 @@ type CESoPSNConfig struct {
 	MaxFill          int // largest gap filled with AIS, in packets (0: 1000)
 
 	idx []int // octet index of each slot
+	// run is idx[0] when the slots sit at consecutive octets of the frame
+	// (the usual N×64k bundle), so a frame's octets move with one copy;
+	// otherwise -1.
+	run int
 }
 
 func (c *CESoPSNConfig) normalize() error {
@@ -45,6 +49,16 @@ func (c *CESoPSNConfig) normalize() error {
 			return fmt.Errorf("cesopsn: no timeslot %d in a %d-octet frame", s, c.Width)
 		}
 		c.idx[i] = idx
+	}
+	c.run = -1
+	if len(c.idx) > 0 {
+		c.run = c.idx[0]
+		for i, idx := range c.idx {
+			if idx != c.idx[0]+i {
+				c.run = -1
+				break
+			}
+		}
 	}
 	if c.FramesPerPacket <= 0 {
 		c.FramesPerPacket = 8
@@ -152,6 +166,10 @@ func (r *CESoPSNReceiver) play(_ uint64, _ CW, payload []byte, _ bool) {
 	for f := range m {
 		row := r.out[f*w : (f+1)*w]
 		src := payload[f*n : (f+1)*n]
+		if cfg.run >= 0 {
+			copy(row[cfg.run:cfg.run+n], src)
+			continue
+		}
 		for i, idx := range cfg.idx {
 			row[idx] = src[i]
 		}
@@ -212,8 +230,12 @@ func (p *CESoPSNPacketizer) WriteFrames(n int, slots []byte, width int, send fun
 	cfg := &p.cfg
 	for f := range n {
 		row := slots[f*width : (f+1)*width]
-		for _, idx := range cfg.idx {
-			p.acc = append(p.acc, row[idx])
+		if cfg.run >= 0 && width == cfg.Width {
+			p.acc = append(p.acc, row[cfg.run:cfg.run+len(cfg.idx)]...)
+		} else {
+			for _, idx := range cfg.idx {
+				p.acc = append(p.acc, row[idx])
+			}
 		}
 		p.nf++
 		p.mfPos++
