@@ -56,29 +56,36 @@ func FuzzE1Deframer(f *testing.F) {
 	fuzzSeedsE1(f)
 	f.Fuzz(func(t *testing.T, data []byte, flags uint8, seed uint64) {
 		cfg := E1Config{CRC4: flags&1 != 0, CAS: flags&2 != 0}
-		var last uint64
-		n := 0
-		h := func(fn uint64, slots []byte) {
-			if len(slots) != E1Timeslots || (n > 0 && fn <= last) {
-				t.Fatalf("frame %d after %d, %d slots", fn, last, len(slots))
-			}
-			last = fn
-			n++
-		}
-		d := NewE1Deframer(cfg, h)
-		d.Write(data)
-		whole := d.Stats()
-		sane(t, whole, len(data), E1FrameBits)
-		if whole.Frames != uint64(n) {
-			t.Fatalf("stats say %d frames, handler saw %d", whole.Frames, n)
-		}
-		n = 0
-		d2 := NewE1Deframer(cfg, h)
-		chunked(d2, data, seed)
-		if a, b := withoutAIS(whole), withoutAIS(d2.Stats()); a != b {
-			t.Fatalf("depends on chunking:\n%+v\n%+v", a, b)
-		}
+		fuzzDeframer(t, data, seed, E1Timeslots, E1FrameBits, func(h FrameHandler) Deframer { return NewE1Deframer(cfg, h) })
 	})
+}
+
+// fuzzDeframer checks one input on deframers from mk: frame numbers rise,
+// every frame has slots octets, the counters are sane and agree with the
+// handler, and writing data in pieces (from seed) changes nothing.
+func fuzzDeframer(t *testing.T, data []byte, seed uint64, slots int, frameBits uint64, mk func(FrameHandler) Deframer) {
+	var last uint64
+	n := 0
+	h := func(fn uint64, s []byte) {
+		if len(s) != slots || (n > 0 && fn <= last) {
+			t.Fatalf("frame %d after %d, %d slots", fn, last, len(s))
+		}
+		last = fn
+		n++
+	}
+	d := mk(h)
+	d.Write(data)
+	whole := d.Stats()
+	sane(t, whole, len(data), frameBits)
+	if whole.Frames != uint64(n) {
+		t.Fatalf("stats say %d frames, handler saw %d", whole.Frames, n)
+	}
+	n = 0
+	d2 := mk(h)
+	chunked(d2, data, seed)
+	if a, b := withoutAIS(whole), withoutAIS(d2.Stats()); a != b {
+		t.Fatalf("depends on chunking:\n%+v\n%+v", a, b)
+	}
 }
 
 func FuzzT1Deframer(f *testing.F) {
@@ -89,28 +96,7 @@ func FuzzT1Deframer(f *testing.F) {
 	f.Add([]byte{0xff, 0, 0xff}, uint8(0), uint64(3))
 	f.Fuzz(func(t *testing.T, data []byte, flags uint8, seed uint64) {
 		cfg := T1Config{ESF: flags&1 != 0}
-		var last uint64
-		n := 0
-		h := func(fn uint64, slots []byte) {
-			if len(slots) != T1Channels || (n > 0 && fn <= last) {
-				t.Fatalf("frame %d after %d, %d slots", fn, last, len(slots))
-			}
-			last = fn
-			n++
-		}
-		d := NewT1Deframer(cfg, h)
-		d.Write(data)
-		whole := d.Stats()
-		sane(t, whole, len(data), T1FrameBits)
-		if whole.Frames != uint64(n) {
-			t.Fatalf("stats say %d frames, handler saw %d", whole.Frames, n)
-		}
-		n = 0
-		d2 := NewT1Deframer(cfg, h)
-		chunked(d2, data, seed)
-		if a, b := withoutAIS(whole), withoutAIS(d2.Stats()); a != b {
-			t.Fatalf("depends on chunking:\n%+v\n%+v", a, b)
-		}
+		fuzzDeframer(t, data, seed, T1Channels, T1FrameBits, func(h FrameHandler) Deframer { return NewT1Deframer(cfg, h) })
 	})
 }
 
