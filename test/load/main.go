@@ -44,7 +44,15 @@ func main() {
 	flag.IntVar(&o.FramesPerPacket, "frames-per-packet", 40, "content phase: CESoPSN frames per packet")
 	flag.DurationVar(&o.Jitter, "jitter", 10*time.Millisecond, "content phase: the gateway's jitter buffer")
 	inProc := flag.Bool("in-process", false, "run the gateway in this process (default: build tdmtap and run it as a child process, so its own CPU is measured)")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of this process (load generator, simulator, LEMF; and the gateway with --in-process) to FILE")
+	traceOut := flag.String("trace", "", "write a Go execution trace of this process to FILE (large: use with a short run)")
 	flag.Parse()
+	stop, err := profile(*cpuProf, *traceOut)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+	defer stop()
 	o.Log = os.Stdout
 	ctx := context.Background()
 	if !*inProc {
@@ -98,5 +106,6 @@ func main() {
 	if o.Binary != "" {
 		_ = os.RemoveAll(filepath.Dir(o.Binary))
 	}
+	stopProfiles()
 	os.Exit(code)
 }

@@ -14,8 +14,17 @@ import (
 // batchFrames is how many frames are generated at a time (1 ms).
 const batchFrames = 8
 
-// maxCatchUp is the most batches sent per 1 ms tick.
-const maxCatchUp = 4
+// maxCatchUp is the most batches sent per 1 ms tick: after a stall the
+// lag is made up at up to 16× the line rate (a 5 ms CESoPSN span then
+// bursts at most 4 packets per tick, which the receiver's socket and
+// jitter buffers take in their stride). At 4× a generator starved of CPU
+// for more than 4 ms per tick never caught up, and its lag (seconds, on a
+// loaded 2-core machine) was counted as the receiver's latency.
+const maxCatchUp = 16
+
+// lagBuckets is the lateness histogram's size: 1 ms buckets, the last
+// one open-ended.
+const lagBuckets = 2001
 
 // Idle codes.
 const (
@@ -81,6 +90,30 @@ type bearer struct {
 	stopped bool
 	maxLag  uint64 // most frames the generator was behind the wall clock
 	late    uint64 // ticks that found it more than a batch behind
+	// lagHist counts batches by how late they were sent (wall clock at
+	// sending less the due time of their last frame), in 1 ms buckets.
+	lagHist [lagBuckets]uint64
+}
+
+// lagPercentile returns the q-quantile (0..1) of the send lateness, as the
+// upper edge of its 1 ms bucket (0 when nothing was sent).
+func (b *bearer) lagPercentile(q float64) time.Duration {
+	var total uint64
+	for _, n := range b.lagHist {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(q*float64(total-1)) + 1
+	var acc uint64
+	for i, n := range b.lagHist {
+		acc += n
+		if acc >= rank {
+			return time.Duration(i+1) * time.Millisecond
+		}
+	}
+	return lagBuckets * time.Millisecond
 }
 
 func newBearer(spans []Span, speed float64, seed int64) (*bearer, error) {
@@ -308,6 +341,8 @@ func (b *bearer) run(ctx context.Context) {
 		for n := 0; sent < due && n < maxCatchUp; n++ {
 			b.batch()
 			sent += batchFrames
+			lag := time.Since(t0) - time.Duration(float64(sent)/(8000*b.speed)*float64(time.Second))
+			b.lagHist[min(max(int(lag/time.Millisecond), 0), lagBuckets-1)]++
 		}
 	}
 }

@@ -261,7 +261,8 @@ func (s *Sim) Run(ctx context.Context) (*GroundTruth, error) {
 	gt.Finished = time.Now().UTC()
 	gt.Spans = s.bearer.truth()
 	gt.Totals = Totals{ByScenario: map[string]int{}, ByMessage: map[string]int{}, BearerFrames: s.bearer.carried,
-		BearerMaxLag: s.bearer.maxLag, BearerLateTicks: s.bearer.late}
+		BearerMaxLag: s.bearer.maxLag, BearerLateTicks: s.bearer.late,
+		BearerLagP50: s.bearer.lagPercentile(0.5), BearerLagP99: s.bearer.lagPercentile(0.99)}
 	var failed error
 	for _, c := range s.calls {
 		gt.Calls = append(gt.Calls, *c)

@@ -151,6 +151,12 @@ type Totals struct {
 	// was more than one packet behind. Large values mean a starved CPU.
 	BearerMaxLag    uint64 `json:"bearer_max_lag_frames"`
 	BearerLateTicks uint64 `json:"bearer_late_ticks"`
+	// BearerLagP50 and BearerLagP99: how late the generator sent its
+	// frames (wall clock at sending less the frames' due time, rounded up
+	// to the millisecond), median and 99th percentile over the run. A
+	// receiver's latency measured from the due time includes this.
+	BearerLagP50 time.Duration `json:"bearer_lag_p50_ns"`
+	BearerLagP99 time.Duration `json:"bearer_lag_p99_ns"`
 }
 
 // WriteFile writes t as indented JSON to path (atomically: a temporary file
