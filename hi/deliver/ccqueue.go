@@ -6,7 +6,7 @@ import (
 )
 
 // ccQueue is the bounded content spool of one session: a byte ring of a
-// fixed capacity holding [4 len][pdu] records. Content that does not fit is
+// fixed capacity holding [4 len][8 enqueue time, Unix ns][pdu] records. Content that does not fit is
 // dropped by the caller (counted and audited); nothing is allocated per PDU.
 type ccQueue struct {
 	mu    sync.Mutex
@@ -16,6 +16,9 @@ type ccQueue struct {
 	count int // records queued
 }
 
+// ccRecHeader is a record's header: length and enqueue time.
+const ccRecHeader = 12
+
 func newCCQueue(capacity int) *ccQueue {
 	if capacity < 64 {
 		capacity = 64
@@ -23,17 +26,18 @@ func newCCQueue(capacity int) *ccQueue {
 	return &ccQueue{buf: make([]byte, capacity)}
 }
 
-// push appends one record; it reports false (and stores nothing) when the
-// record does not fit in the free space.
-func (q *ccQueue) push(pdu []byte) bool {
-	need := 4 + len(pdu)
+// push appends one record, enqueued at now (Unix ns); it reports false (and
+// stores nothing) when the record does not fit in the free space.
+func (q *ccQueue) push(pdu []byte, now int64) bool {
+	need := ccRecHeader + len(pdu)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if need > len(q.buf)-q.used {
 		return false
 	}
-	var h [4]byte
-	binary.BigEndian.PutUint32(h[:], uint32(len(pdu)))
+	var h [ccRecHeader]byte
+	binary.BigEndian.PutUint32(h[:4], uint32(len(pdu)))
+	binary.BigEndian.PutUint64(h[4:], uint64(now))
 	tail := (q.head + q.used) % len(q.buf)
 	tail = q.copyIn(tail, h[:])
 	q.copyIn(tail, pdu)
@@ -60,24 +64,26 @@ func (q *ccQueue) copyOut(dst []byte, at, n int) []byte {
 }
 
 // peek appends the PDUs at the head (bare, without headers) to dst until
-// maxBytes; it returns the records' ring footprint for a later pop.
-func (q *ccQueue) peek(dst []byte, maxBytes int) (out []byte, records, footprint int) {
+// maxBytes, and their enqueue times to ts; it returns the records' ring
+// footprint for a later pop.
+func (q *ccQueue) peek(dst []byte, maxBytes int, ts []int64) (out []byte, times []int64, records, footprint int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	at := q.head
 	for footprint < q.used {
-		var h [4]byte
-		hb := q.copyOut(h[:0], at, 4)
-		l := int(binary.BigEndian.Uint32(hb))
+		var h [ccRecHeader]byte
+		hb := q.copyOut(h[:0], at, ccRecHeader)
+		l := int(binary.BigEndian.Uint32(hb[:4]))
 		if records > 0 && len(dst)+l > maxBytes {
 			break
 		}
-		dst = q.copyOut(dst, (at+4)%len(q.buf), l)
-		at = (at + 4 + l) % len(q.buf)
-		footprint += 4 + l
+		ts = append(ts, int64(binary.BigEndian.Uint64(hb[4:])))
+		dst = q.copyOut(dst, (at+ccRecHeader)%len(q.buf), l)
+		at = (at + ccRecHeader + l) % len(q.buf)
+		footprint += ccRecHeader + l
 		records++
 	}
-	return dst, records, footprint
+	return dst, ts, records, footprint
 }
 
 // pop removes records previously returned by peek.

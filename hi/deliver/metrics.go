@@ -17,6 +17,9 @@ type Metrics struct {
 	Reconnects  *prometheus.CounterVec
 	Keepalives  *prometheus.CounterVec
 	KAResponses *prometheus.CounterVec
+	// CCWait is how long content PDUs waited in a session's queue, from
+	// Send to the end of the socket write that carried them (HI3).
+	CCWait *prometheus.HistogramVec
 }
 
 // NewMetrics creates and registers the delivery collectors on reg (which
@@ -41,10 +44,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Reconnects:  c("reconnects_total", "connection attempts after the first"),
 		Keepalives:  c("keepalives_total", "keep-alive PDUs sent"),
 		KAResponses: c("keepalive_responses_total", "keep-alive responses received"),
+		CCWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tdmtap", Subsystem: "deliver", Name: "cc_queue_wait_seconds",
+			Help:    "time content PDUs waited from Send to the end of the socket write that carried them",
+			Buckets: []float64{.0001, .0005, .001, .002, .005, .01, .02, .05, .1, .5, 1, 5}}, l),
 	}
 	if reg != nil {
 		for _, col := range []prometheus.Collector{m.Connected, m.Queued, m.SpoolBytes, m.Replayed, m.Dropped, m.DropBytes,
-			m.SentPDUs, m.SentBytes, m.Reconnects, m.Keepalives, m.KAResponses} {
+			m.SentPDUs, m.SentBytes, m.Reconnects, m.Keepalives, m.KAResponses, m.CCWait} {
 			reg.MustRegister(col)
 		}
 	}
@@ -56,6 +62,7 @@ type sessionMetrics struct {
 	connected, queued, spoolBytes                             prometheus.Gauge
 	replayed, dropped, dropBytes, sentPDUs, sentBytes, reconn prometheus.Counter
 	keepalives, kaResponses                                   prometheus.Counter
+	ccWait                                                    prometheus.Observer
 }
 
 func (m *Metrics) forSession(dest string, hi HI) *sessionMetrics {
@@ -68,5 +75,6 @@ func (m *Metrics) forSession(dest string, hi HI) *sessionMetrics {
 		replayed: m.Replayed.With(l), dropped: m.Dropped.With(l), dropBytes: m.DropBytes.With(l),
 		sentPDUs: m.SentPDUs.With(l), sentBytes: m.SentBytes.With(l), reconn: m.Reconnects.With(l),
 		keepalives: m.Keepalives.With(l), kaResponses: m.KAResponses.With(l),
+		ccWait: m.CCWait.With(l),
 	}
 }

@@ -193,7 +193,7 @@ func (s *Session) Send(pdu []byte) error {
 		}
 		return nil
 	}
-	if s.cc.push(pdu) {
+	if s.cc.push(pdu, time.Now().UnixNano()) {
 		s.endDropEpisode()
 		s.kick()
 		n, b := s.cc.stats()
@@ -449,6 +449,7 @@ func (s *Session) serve(ctx context.Context, conn net.Conn) (healthy bool, err e
 	sentKey := s.confirmed // replay everything unconfirmed
 	var buf []byte
 	var wbuf []byte
+	var times []int64
 
 	write := func(p []byte) error {
 		if err := conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)); err != nil {
@@ -566,10 +567,14 @@ func (s *Session) serve(ctx context.Context, conn net.Conn) (healthy bool, err e
 			}
 		} else {
 			var recs, foot int
-			wbuf, recs, foot = s.cc.peek(wbuf[:0], s.cfg.BatchBytes)
+			wbuf, times, recs, foot = s.cc.peek(wbuf[:0], s.cfg.BatchBytes, times[:0])
 			if recs > 0 {
 				if err := write(wbuf); err != nil {
 					return healthy, err
+				}
+				now := lastWrite.UnixNano()
+				for _, t := range times {
+					s.m.ccWait.Observe(float64(now-t) / 1e9)
 				}
 				healthy = healthy || !kaOn
 				s.cc.pop(recs, foot)

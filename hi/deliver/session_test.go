@@ -262,7 +262,7 @@ func TestCCOverflowCountedAndAudited(t *testing.T) {
 	aud := &recAuditor{}
 	s := newSession(t, Config{Addr: addr, HI: HI3, CCSpoolBytes: 4096, Metrics: m, Auditor: aud})
 	const size, n = 200, 100
-	fit := 4096 / (size + 4)
+	fit := 4096 / (size + ccRecHeader)
 	for i := 0; i < n; i++ {
 		s.Send(testPDU(uint32(i), size))
 	}
