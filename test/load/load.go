@@ -422,6 +422,9 @@ type ContentResult struct {
 	// The gateway's garbage collections during the phase (child process
 	// only): cycles and stop-the-world pause total.
 	GCCycles, GCPause float64
+	// The gateway's HI3 queue wait (Send → end of the socket write),
+	// bucket bounds of its p50 and p99 (child process only).
+	HI3WaitP50, HI3WaitP99 time.Duration
 }
 
 func (r ContentResult) String() string {
@@ -431,13 +434,13 @@ func (r ContentResult) String() string {
 		"            of which the simulator's own lateness (frames sent after they were due; it shares the CPU): p50 ≤ %v p99 ≤ %v max %v\n"+
 		"            IRI latency p50 %v p99 %v\n"+
 		"            sample checked bit-exact: %.1f s + %.1f s of pattern, loss-filled %d + %d octets, %d problems\n"+
-		"            gateway GC: %.0f cycles, %.1f ms stop-the-world in all\n"+
+		"            gateway HI3 queue wait (Send → socket write done): p50 %s p99 %s; gateway GC: %.0f cycles, %.1f ms stop-the-world in all\n"+
 		"            CPU %s; delivery reconnects %.0f, CC dropped %.0f, keepalives %.0f/%.0f answered; bearer packets lost %.0f",
 		r.Calls, r.PeakActive, r.Spans, r.FPP, r.Jitter, r.CCPDUs, r.IRIPDUs, r.Elapsed.Round(time.Millisecond),
 		float64(r.CCPDUs)/r.Elapsed.Seconds(), r.SampleIntercepts, r.CCP50, r.CCP99,
 		r.SimLagP50, r.SimLagP99, time.Duration(r.SimMaxLagFrames)*frameDur, r.IRIP50, r.IRIP99,
 		float64(r.Pattern[0])/8000, float64(r.Pattern[1])/8000, r.LossFilled[0], r.LossFilled[1], len(r.CheckErrors),
-		r.GCCycles, r.GCPause*1000, cpuText(r.GatewayCPU, r.CPU, "simulator"),
+		boundText(r.HI3WaitP50), boundText(r.HI3WaitP99), r.GCCycles, r.GCPause*1000, cpuText(r.GatewayCPU, r.CPU, "simulator"),
 		r.Reconnects, r.Dropped, r.KeepalivesSent, r.KAResponses, r.JitterLost)
 	for i, e := range r.CheckErrors {
 		if i == 5 {
@@ -485,6 +488,7 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 	}
 	var c0, g0, c1, g1 time.Duration
 	var gc0, gcp0 float64
+	var wait0 []float64
 	var t0, t1 time.Time
 	stop := make(chan struct{})
 	var peakMu sync.Mutex
@@ -493,6 +497,8 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 		c1, g1, t1 = cpu(), h.Gateway.CPU(), time.Now()
 		res.GCCycles = h.Gateway.Metric("go_gc_duration_seconds_count") - gc0
 		res.GCPause = h.Gateway.Metric("go_gc_duration_seconds_sum") - gcp0
+		wait1 := ccWaitBuckets(h.Gateway)
+		res.HI3WaitP50, res.HI3WaitP99 = bucketQuantile(wait0, wait1, 0.5), bucketQuantile(wait0, wait1, 0.99)
 		res.Reconnects = h.Gateway.Metric("tdmtap_deliver_reconnects_total")
 		res.Dropped = h.Gateway.Metric("tdmtap_deliver_dropped_pdus_total")
 		res.KeepalivesSent = h.Gateway.Metric("tdmtap_deliver_keepalives_total")
@@ -502,6 +508,7 @@ func Content(ctx context.Context, o Options) (*ContentResult, error) {
 	r.Started = func(h *e2e.Harness) {
 		c0, g0, t0 = cpu(), h.Gateway.CPU(), time.Now()
 		gc0, gcp0 = h.Gateway.Metric("go_gc_duration_seconds_count"), h.Gateway.Metric("go_gc_duration_seconds_sum")
+		wait0 = ccWaitBuckets(h.Gateway)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
