@@ -107,7 +107,8 @@ func Open(cfg Config, d Deps) (*Plane, error) {
 		return nil, err
 	}
 	p.Publisher.SetStatic(d.Plan, d.Static)
-	p.Store, err = store.Open(cfg.StoreFile, store.Options{Now: now, Auditor: p.Audit, OnChange: p.Publisher.SetActive, Logger: log})
+	p.Store, err = store.Open(cfg.StoreFile, store.Options{Now: now, Auditor: p.Audit, OnChange: p.Publisher.SetActive, Logger: log,
+		NonceTTL: nonceTTL(cfg.X1.SignatureWindow)})
 	if err != nil {
 		p.Audit.Close()
 		return nil, err
@@ -159,6 +160,17 @@ func Open(cfg Config, d Deps) (*Plane, error) {
 	}
 	p.tls = p.X1.TLSConfig(cert, pool)
 	return p, nil
+}
+
+// nonceTTL is how long the store remembers a signed command's nonce: it
+// must outlast the signature window on both sides of the signed timestamp,
+// or a command could be replayed once its nonce was forgotten while its
+// timestamp still passes the window check.
+func nonceTTL(window time.Duration) time.Duration {
+	if window <= 0 {
+		window = sign.DefaultWindow
+	}
+	return max(15*time.Minute, 2*window+time.Minute)
 }
 
 // Addr is the X1 listener's address (nil before Start or without X1).

@@ -1,17 +1,21 @@
 package hi1
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,5 +122,87 @@ func TestPlaneRestartKeepsWarrants(t *testing.T) {
 	rep, err := audit.Verify(f, pub)
 	if err != nil || !rep.OK() || len(rep.Warnings) != 0 {
 		t.Fatalf("audit after two runs: %+v %v", rep, err)
+	}
+}
+
+// recordingTransport keeps the last request's headers and body so a test
+// can send the very same signed command again.
+type recordingTransport struct {
+	rt     http.RoundTripper
+	header http.Header
+	body   []byte
+}
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.header, r.body = req.Header.Clone(), b
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	return r.rt.RoundTrip(req)
+}
+
+// TestPlaneReplayRefusedAcrossWideWindow configures a signature window
+// longer than the store's default nonce lifetime and replays a signed
+// command after the default lifetime but inside the window: the nonce must
+// still be remembered, so the replay is refused.
+func TestPlaneReplayRefusedAcrossWideWindow(t *testing.T) {
+	dir := t.TempDir()
+	genKey(t, dir, "node")
+	genKey(t, dir, "alice")
+	os.WriteFile(filepath.Join(dir, "keyring.yaml"), []byte("keys:\n  - {id: alice, roles: [li-admin], public_key_file: alice.pub}\n"), 0o644)
+	sc, sk, sder := certFiles(t, dir, "server")
+	cc, ck, cder := certFiles(t, dir, "client")
+	const window = 30 * time.Minute
+	cfg := Config{StoreFile: filepath.Join(dir, "hi1.db"), AuditFile: filepath.Join(dir, "audit.jsonl"), NodeKey: filepath.Join(dir, "node.key"),
+		X1: X1Config{Listen: "127.0.0.1:0", Cert: sc, Key: sk, Allow: []string{x1.Fingerprint(cder)}, Keyring: filepath.Join(dir, "keyring.yaml"),
+			NE: "node-1", SignatureWindow: window}}
+	t0 := time.Now()
+	var clock atomic.Int64
+	clock.Store(t0.UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	pl, err := Open(cfg, Deps{Warrants: &warrant.Store{}, NodeName: "node-1", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pl.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Stop(t.Context())
+	tc, err := x1.ClientTLS(cc, ck, "", x1.Fingerprint(sder), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingTransport{rt: &http.Transport{TLSClientConfig: tc}}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: rec}
+	key, _ := sign.LoadPrivateKey(filepath.Join(dir, "alice.key"))
+	url := "https://" + pl.Addr().String() + x1.DefaultPath
+	c := &x1.Client{URL: url, KeyID: "alice", Key: key, ADMF: "admf", NE: "node-1", HTTP: hc, Now: now}
+	r, err := c.Do(t.Context(), &x1.Request{Type: x1.ListAllDetails})
+	if err != nil || r.Err() != nil {
+		t.Fatalf("signed request refused: %v %v", err, r)
+	}
+
+	// 20 minutes on: past the store's default nonce lifetime, inside the
+	// configured window. Forget what may be forgotten, then replay.
+	clock.Store(t0.Add(20 * time.Minute).UnixNano())
+	if err := pl.Store.Tick(now()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(rec.body))
+	req.Header = rec.header
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	rr, err := x1.ParseResponse(b)
+	if err != nil {
+		t.Fatalf("response: %v\n%s", err, b)
+	}
+	if rr.Err() == nil || !strings.Contains(rr.Err().Error(), string(sign.Replayed)) {
+		t.Fatalf("replay inside the signature window: %v, want refused as replayed", rr.Err())
 	}
 }
