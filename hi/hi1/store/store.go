@@ -141,6 +141,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrInUse    = errors.New("destination in use by a task")
+	// ErrSameSigner refuses an approval by the key that signed the
+	// pending command (the two-person rule).
+	ErrSameSigner = errors.New("the approving key signed the pending command")
 )
 
 var (
@@ -406,7 +409,10 @@ const (
 // applies it (with signedBy appended to the first signer): OpActivate
 // creates the task (ErrExists if the xId was taken meanwhile), OpModify
 // replaces the active task (ErrNotFound if it is no longer active). The
-// pending entry must still have hash; ErrNotFound otherwise.
+// pending entry must still have hash (ErrNotFound otherwise) and have been
+// signed by another key than signedBy (ErrSameSigner otherwise: checked
+// here, in the transaction, so a pending command replaced since the caller
+// looked cannot be approved by its own signer).
 func (s *Store) ApprovePending(xid, hash, signedBy string, now time.Time) (Task, error) {
 	var out Task
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -416,6 +422,9 @@ func (s *Store) ApprovePending(xid, hash, signedBy string, now time.Time) (Task,
 		}
 		if !ok || p.Hash != hash {
 			return fmt.Errorf("pending %s: %w", xid, ErrNotFound)
+		}
+		if p.SignedBy == signedBy {
+			return fmt.Errorf("pending %s: %w", xid, ErrSameSigner)
 		}
 		t := p.Task
 		t.SignedBy = append(t.SignedBy, signedBy)

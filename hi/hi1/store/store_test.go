@@ -193,3 +193,29 @@ func TestPublisherUnion(t *testing.T) {
 		t.Fatalf("reload clobbered provisioned warrants: %d", s.Len())
 	}
 }
+
+func TestApprovePendingNeedsAnotherSigner(t *testing.T) {
+	c := &clock{t: t0}
+	var got []warrant.Warrant
+	s := open(t, filepath.Join(t.TempDir(), "hi1.db"), c, nil, &got)
+	defer s.Close()
+	if err := s.CreateDestination(Destination{DID: "d1", FriendlyName: "lemf1", DeliveryType: "X2andX3"}); err != nil {
+		t.Fatal(err)
+	}
+	tk := task("x1", "L1", t0.Add(time.Hour))
+	tk.SignedBy = []string{"alice"} // as the X1 server stores the first signature
+	p := Pending{XID: "x1", Op: OpActivate, Hash: "h1", Task: tk, SignedBy: "alice", Time: t0}
+	if err := s.PutPending(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApprovePending("x1", "h1", "alice", t0); !errors.Is(err, ErrSameSigner) {
+		t.Fatalf("first signer approved their own command: %v", err)
+	}
+	if _, err := s.ApprovePending("x1", "h2", "bob", t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("approval of other details: %v", err)
+	}
+	nt, err := s.ApprovePending("x1", "h1", "bob", t0)
+	if err != nil || len(nt.SignedBy) != 2 || nt.SignedBy[0] != "alice" || nt.SignedBy[1] != "bob" || len(got) != 1 {
+		t.Fatalf("approval by a second key: %+v %v (active %d)", nt, err, len(got))
+	}
+}
