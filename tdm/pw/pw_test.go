@@ -459,3 +459,28 @@ func TestCESoPSNT1SlotNumbers(t *testing.T) {
 		t.Fatalf("packet % x", pkt)
 	}
 }
+
+// TestSAToPRTPTimestampFollowsFrames: the RTP timestamp (8 kHz) of packet n
+// is the number of whole frames sent before it, also for T1, where a
+// 192-octet packet is not a whole number of 193-bit frames.
+func TestSAToPRTPTimestampFollowsFrames(t *testing.T) {
+	for _, c := range []struct {
+		payload, frameBits int
+	}{{256, 256}, {192, 193}, {1024, 193}} {
+		p := NewSAToPPacketizer(Header{RTP: true, PT: 96}, c.payload)
+		p.FrameBits = c.frameBits
+		p.TS = 1000
+		payload := make([]byte, c.payload)
+		var pk Packet
+		for n := range 2000 {
+			b := p.AppendPacket(nil, payload)
+			if err := Parse(b, RTPPresent, &pk); err != nil {
+				t.Fatal(err)
+			}
+			want := uint32(1000 + n*c.payload*8/c.frameBits)
+			if pk.RTPTimestamp != want {
+				t.Fatalf("payload %d, %d-bit frames: packet %d timestamp %d, want %d", c.payload, c.frameBits, n, pk.RTPTimestamp, want)
+			}
+		}
+	}
+}

@@ -67,6 +67,7 @@ type SAToPPacketizer struct {
 	FrameBits    int    // bits per TDM frame for the RTP timestamp (0: 256, E1; T1 is 193)
 	L, R         bool   // flags put in the next packets
 	OmitOnL      bool   // leave the payload out of packets with L set
+	tsBits       int    // bits sent beyond the last whole frame counted in TS
 	acc          []byte
 	out          []byte
 }
@@ -93,7 +94,11 @@ func (p *SAToPPacketizer) AppendPacket(dst, payload []byte) []byte {
 	if fb <= 0 {
 		fb = 256
 	}
-	p.TS += uint32(p.PayloadBytes * 8 / fb) // 8 kHz: frames per packet
+	// 8 kHz: the frames sent so far. A T1 packet of 192 octets is 7.96
+	// frames, so the remainder carries over instead of being truncated.
+	p.tsBits += p.PayloadBytes * 8
+	p.TS += uint32(p.tsBits / fb)
+	p.tsBits %= fb
 	return dst
 }
 
