@@ -446,11 +446,15 @@ func (s *SGP) SendData(ctx context.Context, rc uint32, pd ProtocolData) error {
 	if rc == 0 && len(s.cfg.RoutingContexts) > 0 {
 		rc = s.cfg.RoutingContexts[0]
 	}
+	type cand struct {
+		a     *assoc
+		order int
+	}
 	var (
 		pick  *assoc
 		n     int
 		best  int
-		cands [8]*assoc
+		cands [8]cand
 	)
 	s.mu.Lock()
 	for a, p := range s.peers {
@@ -459,7 +463,7 @@ func (s *SGP) SendData(ctx context.Context, rc uint32, pd ProtocolData) error {
 		}
 		if p.tmt == TrafficLoadshare {
 			if n < len(cands) {
-				cands[n] = a
+				cands[n] = cand{a, p.order}
 				n++
 			}
 		} else if p.order > best {
@@ -468,26 +472,17 @@ func (s *SGP) SendData(ctx context.Context, rc uint32, pd ProtocolData) error {
 	}
 	s.mu.Unlock()
 	if n > 0 {
-		// Map iteration order is random: sort candidates by pointer-stable
-		// activation order for a stable SLS mapping.
-		s.mu.Lock()
+		// Map iteration order is random: sort the candidates by activation
+		// order for a stable SLS mapping.
 		for i := 1; i < n; i++ {
-			for j := i; j > 0 && s.orderOf(cands[j]) < s.orderOf(cands[j-1]); j-- {
+			for j := i; j > 0 && cands[j].order < cands[j-1].order; j-- {
 				cands[j], cands[j-1] = cands[j-1], cands[j]
 			}
 		}
-		s.mu.Unlock()
-		pick = cands[int(pd.SLS)%n]
+		pick = cands[int(pd.SLS)%n].a
 	}
 	if pick == nil {
 		return fmt.Errorf("m3ua: link %s AS %d: %w", s.cfg.Name, rc, ErrNotActive)
 	}
 	return pick.sendData(ctx, rc, rc != 0, &pd)
-}
-
-func (s *SGP) orderOf(a *assoc) int {
-	if p := s.peers[a]; p != nil {
-		return p.order
-	}
-	return 0
 }
