@@ -181,6 +181,18 @@ func TestWarrantCLIAgainstNode(t *testing.T) {
 	if bytes.Contains(b, []byte("2079460001")) {
 		t.Fatal("target number in the audit file")
 	}
+	// Cut after the last complete record but one: every line left is good,
+	// yet the file no longer ends with its shutdown checkpoint.
+	cut := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
+	os.WriteFile(af, b[:cut], 0o600)
+	out, err = runCLI(t, "audit", "verify", af, "--pub", filepath.Join(dir, "node.pub"))
+	if err == nil || !strings.Contains(err.Error(), "shutdown checkpoint") {
+		t.Fatalf("truncated file passed: %v %s", err, out)
+	}
+	if out, err = runCLI(t, "audit", "verify", af, "--pub", filepath.Join(dir, "node.pub"), "--strict=false"); err != nil || strings.Contains(out, "chain OK\n") {
+		t.Fatalf("--strict=false on a file still being written: %v %s", err, out)
+	}
+	os.WriteFile(af, b, 0o600)
 	i := bytes.Index(b, []byte("LIID-CLI"))
 	b[i] ^= 1
 	os.WriteFile(af, b, 0o600)
