@@ -11,7 +11,10 @@
 //
 //   - HI2 (IRI): the spool is durable (bbolt, fsync'd, group commit; see
 //     spool.go). Records are replayed in order after a reconnect or a
-//     restart.
+//     restart. Send returns before the commit: a record is durable once the
+//     group commit that carries it is done (Flush waits for that), so a
+//     crash loses at most what was accepted since the last commit; nothing
+//     is written to the LEMF before it is durable.
 //   - HI3 (content): a byte-bounded in-memory ring (CCSpoolBytes). Content
 //     that does not fit is dropped, counted (metrics, Stats) and reported to
 //     the Auditor once per drop episode (start and end with counts).
