@@ -77,6 +77,15 @@ func (c *CESoPSNConfig) normalize() error {
 	return nil
 }
 
+// Normalized returns c with its defaults filled in (Width, Slots,
+// FramesPerPacket, MultiframeFrames), or an error when c is inconsistent;
+// for callers that size things from the defaults before building a
+// receiver or packetizer (which normalise again, to the same result).
+func (c CESoPSNConfig) Normalized() (CESoPSNConfig, error) {
+	err := c.normalize()
+	return c, err
+}
+
 // DataLen is the size of the frames part of a payload; CASLen the size of
 // the signalling substructure.
 func (c *CESoPSNConfig) DataLen() int { return c.FramesPerPacket * len(c.Slots) }

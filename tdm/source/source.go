@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,23 +59,13 @@ type Config struct {
 	Ioctl          dahdi.Ioctl
 }
 
-func (c *Config) width() int {
-	if c.Framing == "t1-sf" || c.Framing == "t1-esf" {
-		return tdm.T1Width
+// deframerName is the e1.NewDeframer framing for cfg: E1 framings take the
+// CAS option as a suffix.
+func (c *Config) deframerName() string {
+	if c.CAS && strings.HasPrefix(c.Framing, "e1") {
+		return c.Framing + "-cas"
 	}
-	return tdm.E1Width
-}
-
-func (c *Config) bitsPerFrame() int {
-	if c.width() == tdm.T1Width {
-		return e1.T1FrameBits
-	}
-	return e1.E1FrameBits
-}
-
-type deframer interface {
-	Write(p []byte) (int, error)
-	Stats() e1.Stats
+	return c.Framing
 }
 
 // Snapshot is a copy of a source's counters.
@@ -90,7 +81,9 @@ type Source struct {
 	log   *slog.Logger
 	sink  tdm.FrameSink
 	batch *tdm.Batcher
-	d     deframer
+	d     e1.Deframer // nil for CESoPSN and DAHDI (no deframer)
+	width int         // octets per frame
+	fbits int         // bits per frame
 	conn  *net.UDPConn
 	pkt   pw.PacketHandler
 	// PW holds the pseudowire counters (satop, cesopsn).
@@ -101,7 +94,7 @@ type Source struct {
 	frames uint64
 	alarms e1.Alarm
 	rdef   bool
-	count  int
+	bits   int // line bits since the last refresh
 }
 
 // New validates cfg and prepares the source; for pseudowires it binds the
@@ -114,20 +107,15 @@ func New(cfg Config, sink tdm.FrameSink, reg prometheus.Registerer, log *slog.Lo
 		cfg.Framing = "e1"
 	}
 	s := &Source{cfg: cfg, log: log.With("span", cfg.Name), sink: sink, snap: Snapshot{Span: cfg.Name}}
-	w := cfg.width()
-	s.batch = tdm.NewBatcher(cfg.Name, w, 8, tdm.FrameSinkFunc(s.frames8))
-	switch cfg.Framing {
-	case "e1":
-		s.d = e1.NewE1Deframer(e1.E1Config{CAS: cfg.CAS}, s.batch.Frame)
-	case "e1-crc4":
-		s.d = e1.NewE1Deframer(e1.E1Config{CRC4: true, CAS: cfg.CAS}, s.batch.Frame)
-	case "t1-sf":
-		s.d = e1.NewT1Deframer(e1.T1Config{}, s.batch.Frame)
-	case "t1-esf":
-		s.d = e1.NewT1Deframer(e1.T1Config{ESF: true}, s.batch.Frame)
-	default:
-		return nil, fmt.Errorf("span %s: framing %q: want e1, e1-crc4, t1-sf or t1-esf", cfg.Name, cfg.Framing)
+	// The batcher's frame handler is bound now, the batcher made once the
+	// deframer has told the frame width.
+	d, err := e1.NewDeframer(cfg.deframerName(), func(fn uint64, slots []byte) { s.batch.Frame(fn, slots) })
+	if err != nil {
+		return nil, fmt.Errorf("span %s: %w", cfg.Name, err)
 	}
+	s.d, s.width, s.fbits = d, d.Timeslots(), d.FrameBits()
+	w := s.width
+	s.batch = tdm.NewBatcher(cfg.Name, w, 8, tdm.FrameSinkFunc(s.frames8))
 	rtp := pw.RTPAuto
 	if cfg.RTP {
 		rtp = pw.RTPPresent
@@ -141,31 +129,19 @@ func New(cfg Config, sink tdm.FrameSink, reg prometheus.Registerer, log *slog.Lo
 				size = pw.SAToPT1Payload
 			}
 		}
-		pktDur := time.Duration(size*8) * time.Second / time.Duration(cfg.bitsPerFrame()*8000)
+		pktDur := time.Duration(size*8) * time.Second / time.Duration(s.fbits*8000)
 		rx := pw.NewSAToPReceiver(pw.SAToPConfig{PayloadBytes: size, RTP: rtp, Depth: depth(cfg.Jitter, pktDur)},
-			func(p []byte) { _, _ = s.d.Write(p); s.tick() })
+			func(p []byte) { _, _ = s.d.Write(p); s.tick(len(p) * 8) })
 		s.pkt, s.PW = rx, &rx.Stats
 	case CESoPSN:
 		s.d = nil
-		ccfg := pw.CESoPSNConfig{Width: w, Slots: cfg.Timeslots, CAS: cfg.CAS, RTP: rtp}
-		n := len(cfg.Timeslots)
-		if n == 0 {
-			n = w - 1
-			if w == tdm.T1Width {
-				n = w
-			}
+		ccfg, err := cesopsnConfig(&cfg, w, rtp)
+		if err != nil {
+			return nil, fmt.Errorf("span %s: %w", cfg.Name, err)
 		}
-		if cfg.PayloadSize > 0 {
-			if cfg.PayloadSize%n != 0 {
-				return nil, fmt.Errorf("span %s: CESoPSN payload %d is not whole frames of %d timeslots", cfg.Name, cfg.PayloadSize, n)
-			}
-			ccfg.FramesPerPacket = cfg.PayloadSize / n
-		}
-		fpp := max(ccfg.FramesPerPacket, 8)
-		ccfg.Depth = depth(cfg.Jitter, time.Duration(fpp)*125*time.Microsecond)
 		rx, err := pw.NewCESoPSNReceiver(cfg.Name, ccfg, tdm.FrameSinkFunc(func(_ string, first uint64, n int, slots []byte, w int) {
 			s.frames8("", first, n, slots, w)
-			s.tick()
+			s.tick(n * s.fbits)
 		}))
 		if err != nil {
 			return nil, fmt.Errorf("span %s: %w", cfg.Name, err)
@@ -228,6 +204,25 @@ func (s *Source) setReadBuffer() {
 	}
 }
 
+// cesopsnConfig is the CESoPSN receiver configuration for cfg: frames per
+// packet from the payload size and the carried timeslots, and the jitter
+// buffer depth from the packet duration.
+func cesopsnConfig(cfg *Config, width int, rtp pw.RTPMode) (pw.CESoPSNConfig, error) {
+	ccfg, err := pw.CESoPSNConfig{Width: width, Slots: cfg.Timeslots, CAS: cfg.CAS, RTP: rtp}.Normalized()
+	if err != nil {
+		return ccfg, err
+	}
+	if cfg.PayloadSize > 0 {
+		n := len(ccfg.Slots)
+		if cfg.PayloadSize%n != 0 {
+			return ccfg, fmt.Errorf("CESoPSN payload %d is not whole frames of %d timeslots", cfg.PayloadSize, n)
+		}
+		ccfg.FramesPerPacket = cfg.PayloadSize / n
+	}
+	ccfg.Depth = depth(cfg.Jitter, time.Duration(ccfg.FramesPerPacket)*125*time.Microsecond)
+	return ccfg, nil
+}
+
 func depth(jitter, pkt time.Duration) int {
 	if jitter <= 0 || pkt <= 0 {
 		return 0
@@ -255,14 +250,15 @@ func (s *Source) frames8(_ string, first uint64, n int, slots []byte, w int) {
 	s.sink.Frames(s.cfg.Name, first, n, slots, w)
 }
 
-// tick refreshes the snapshot about every 125 ms of span time and logs
-// alarm changes. Called on the source goroutine.
-func (s *Source) tick() {
-	s.count++
-	if s.count < 125 {
+// tick counts bits of span time (received, filled or out of frame alike)
+// and refreshes the snapshot, logging alarm changes, about every 125 ms of
+// it. Called on the source goroutine.
+func (s *Source) tick(bits int) {
+	s.bits += bits
+	if s.bits < 1000*s.fbits {
 		return
 	}
-	s.count = 0
+	s.bits = 0
 	s.refresh()
 }
 
@@ -328,7 +324,7 @@ func (s *Source) runFile(ctx context.Context) error {
 		return fmt.Errorf("span %s: %w", s.cfg.Name, err)
 	}
 	defer f.Close()
-	block := s.cfg.bitsPerFrame() // 8 frames' worth of bytes: 1 ms
+	block := s.fbits // 8 frames' worth of bytes: 1 ms
 	var tick *time.Ticker
 	if s.cfg.Pace {
 		tick = time.NewTicker(time.Millisecond)
@@ -336,7 +332,7 @@ func (s *Source) runFile(ctx context.Context) error {
 	}
 	rr := tdm.NewRawReader(f, func(p []byte) {
 		_, _ = s.d.Write(p)
-		s.tick()
+		s.tick(len(p) * 8)
 		if tick != nil {
 			select {
 			case <-tick.C:
@@ -354,14 +350,14 @@ func (s *Source) runFile(ctx context.Context) error {
 }
 
 func (s *Source) runDAHDI(ctx context.Context) error {
-	w := s.cfg.width()
+	w := s.width
 	first, last := 1, w-1
 	if w == tdm.T1Width {
 		last = w
 	}
 	sp := &dahdi.Span{Name: s.cfg.Name, Width: w, BlockSize: s.cfg.DAHDIBlockSize, Sink: tdm.FrameSinkFunc(func(_ string, f uint64, n int, slots []byte, w int) {
 		s.frames8("", f, n, slots, w)
-		s.tick()
+		s.tick(n * s.fbits)
 	})}
 	if sp.BlockSize <= 0 {
 		sp.BlockSize = tdm.FramesPerChunk

@@ -264,3 +264,62 @@ func TestReadBuffer(t *testing.T) {
 		})
 	}
 }
+
+// TestCESoPSNJitterDepth: the jitter buffer holds the configured time
+// whatever the packet size (4-frame packets are 0.5 ms: 2 ms is 4 packets).
+func TestCESoPSNJitterDepth(t *testing.T) {
+	for _, c := range []struct {
+		slots   []int
+		payload int
+		width   int
+		fpp     int
+		depth   int
+	}{
+		{[]int{1, 2, 3}, 12, tdm.E1Width, 4, 4},  // 0.5 ms packets
+		{[]int{1, 2, 3}, 48, tdm.E1Width, 16, 1}, // 2 ms packets
+		{nil, 0, tdm.E1Width, 8, 2},              // default: 8 frames, 1 ms
+		{nil, 24 * 2, tdm.T1Width, 2, 8},         // all 24 T1 channels, 0.25 ms
+	} {
+		cfg := Config{Name: "x", Timeslots: c.slots, PayloadSize: c.payload, Jitter: 2 * time.Millisecond}
+		got, err := cesopsnConfig(&cfg, c.width, pw.RTPAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.FramesPerPacket != c.fpp || got.Depth != c.depth {
+			t.Errorf("%+v: %d frames per packet, depth %d; want %d, %d", c, got.FramesPerPacket, got.Depth, c.fpp, c.depth)
+		}
+	}
+}
+
+// TestAlarmChangesLogged: alarms raised and cleared inside a recording are
+// logged as the span time passes (every 125 ms of it), not only at the end.
+func TestAlarmChangesLogged(t *testing.T) {
+	fr := e1.NewE1Framer(e1.E1Config{})
+	var b []byte
+	slots := make([]byte, 32)
+	for f := range 12000 { // 1.5 s: LOS from 0.5 s to 1 s
+		fr.LOS = f >= 4000 && f < 8000
+		b = fr.AppendFrame(b, slots)
+	}
+	path := filepath.Join(t.TempDir(), "los.raw")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	src, err := New(Config{Name: "f", Kind: File, Framing: "e1", Path: path}, demux.New(), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	raised := strings.Index(out, `msg="span alarm raised" span=f alarms=LOS`)
+	cleared := strings.Index(out, `msg="span alarm cleared" span=f alarms=LOS`)
+	if raised < 0 || cleared < raised {
+		t.Fatalf("alarm log:\n%s", out)
+	}
+	if st := src.Stats(); st.Deframer.Alarms != 0 || st.Deframer.AlarmsSeen&e1.AlarmLOS == 0 {
+		t.Fatalf("stats %+v", st.Deframer)
+	}
+}
