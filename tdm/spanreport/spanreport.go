@@ -98,11 +98,6 @@ type Report struct {
 	TimeslotOctets uint64 `json:"timeslot_octets,omitempty"`
 }
 
-type deframer interface {
-	Write(p []byte) (int, error)
-	Stats() e1.Stats
-}
-
 // tsWriter writes one timeslot's octets, filling undelivered frames.
 type tsWriter struct {
 	ts    int
@@ -141,18 +136,17 @@ func width(framing string) int {
 	return tdm.E1Width
 }
 
-func newDeframer(o *Options, h e1.FrameHandler) (deframer, error) {
+func newDeframer(o *Options, h e1.FrameHandler) (e1.Deframer, error) {
 	switch o.Framing {
-	case FramingE1, "":
-		return e1.NewE1Deframer(e1.E1Config{CAS: o.CAS}, h), nil
-	case FramingE1CRC4:
-		return e1.NewE1Deframer(e1.E1Config{CRC4: true, CAS: o.CAS}, h), nil
-	case FramingT1SF:
-		return e1.NewT1Deframer(e1.T1Config{}, h), nil
-	case FramingT1ESF:
-		return e1.NewT1Deframer(e1.T1Config{ESF: true}, h), nil
+	case FramingE1, FramingE1CRC4:
+		if o.CAS {
+			return e1.NewDeframer(o.Framing+"-cas", h)
+		}
+	case FramingT1SF, FramingT1ESF:
+	default:
+		return nil, fmt.Errorf("framing %q: want e1, e1-crc4, t1-sf or t1-esf", o.Framing)
 	}
-	return nil, fmt.Errorf("framing %q: want e1, e1-crc4, t1-sf or t1-esf", o.Framing)
+	return e1.NewDeframer(o.Framing, h)
 }
 
 // Run reads the whole input and returns the report.
@@ -286,7 +280,7 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 		depth = 8
 	}
 
-	var d deframer
+	var d e1.Deframer
 	var sat *pw.SAToPReceiver
 	var ces *pw.CESoPSNReceiver
 	var stats *pw.Stats
@@ -315,14 +309,14 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 		case "cesopsn":
 			cfg := pw.CESoPSNConfig{Width: width(o.Framing), Slots: o.Slots, FramesPerPacket: o.FramesPerPkt, RTP: o.RTP, Depth: depth}
 			if cfg.FramesPerPacket <= 0 {
-				probe, err := pw.NewCESoPSNReceiver("", cfg, tdm.FrameSinkFunc(func(string, uint64, int, []byte, int) {}))
+				if len(payload) == 0 {
+					return nil // L packet without payload: wait for one with payload
+				}
+				norm, err := cfg.Normalized()
 				if err != nil {
 					return err
 				}
-				ns := len(probe.Config().Slots)
-				if len(payload) == 0 {
-					return nil
-				}
+				ns := len(norm.Slots)
 				if len(payload)%ns != 0 {
 					return fmt.Errorf("cesopsn payload of %d octets is not whole frames of %d timeslots (set the frames per packet)", len(payload), ns)
 				}
