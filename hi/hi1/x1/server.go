@@ -110,9 +110,10 @@ func (s *Server) audit(kind string, attrs ...slog.Attr) {
 }
 
 // TLSConfig returns the server TLS configuration: TLS 1.3 only, a client
-// certificate required (verified against clientCAs when given) and its
-// SHA-256 fingerprint on the allowlist; others fail the handshake, audited
-// as "x1.refused".
+// certificate required (verified against clientCAs when given), its
+// SHA-256 fingerprint on the allowlist and the certificate inside its
+// validity period (also without clientCAs: pinning a certificate does not
+// extend its life); others fail the handshake, audited as "x1.refused".
 func (s *Server) TLSConfig(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
 	base := &tls.Config{
 		MinVersion:   tls.VersionTLS13,
@@ -141,6 +142,21 @@ func (s *Server) TLSConfig(cert tls.Certificate, clientCAs *x509.CertPool) *tls.
 					slog.String("reason", "client certificate not on the allowlist"))
 				s.log.Warn("X1 client certificate refused", "remote", remote)
 				return errors.New("x1: client certificate not allowed")
+			}
+			cert, err := x509.ParseCertificate(raw[0])
+			if err != nil {
+				s.audit("x1.refused", slog.String("remote", remote), slog.String("fprint", fp), slog.String("reason", "client certificate unreadable"))
+				return fmt.Errorf("x1: client certificate: %w", err)
+			}
+			now := time.Now()
+			if c.Time != nil {
+				now = c.Time()
+			}
+			if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+				s.audit("x1.refused", slog.String("remote", remote), slog.String("fprint", fp),
+					slog.String("reason", "client certificate expired or not yet valid"))
+				s.log.Warn("X1 client certificate refused: outside its validity period", "remote", remote)
+				return errors.New("x1: client certificate expired or not yet valid")
 			}
 			return nil
 		}
