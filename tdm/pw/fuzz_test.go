@@ -11,12 +11,14 @@ func FuzzSAToPParse(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0xFF, 0xFF})
 	f.Add((&Header{RTP: true, PT: 96}).appendPacket(nil, CW{R: true, Seq: 9}, 8, make([]byte, 32)))
 	f.Add([]byte{0x08, 0x04, 0, 7})
-	r := NewSAToPReceiver(SAToPConfig{PayloadBytes: 32, RTP: RTPAuto, Depth: 2}, func(p []byte) {
-		if len(p) != 32 {
-			panic("payload size")
-		}
-	})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// A fresh receiver per input, so that a failure reproduces from
+		// its input alone.
+		r := NewSAToPReceiver(SAToPConfig{PayloadBytes: 32, RTP: RTPAuto, Depth: 2}, func(p []byte) {
+			if len(p) != 32 {
+				t.Fatalf("played %d octets", len(p))
+			}
+		})
 		var p Packet
 		for _, m := range []RTPMode{RTPNone, RTPPresent, RTPAuto} {
 			if err := Parse(b, m, &p); err == nil {
@@ -31,6 +33,7 @@ func FuzzSAToPParse(f *testing.F) {
 			}
 		}
 		r.HandlePacket(b)
+		r.Flush()
 	})
 }
 
@@ -41,13 +44,17 @@ func FuzzCESoPSNParse(f *testing.F) {
 	_ = tx.WriteFrames(16, fr, 32, func(p []byte) error { f.Add(append([]byte(nil), p...)); return nil })
 	f.Add([]byte{0x03, 0x00, 0, 1})
 	f.Add([]byte{0x08, 0x00, 0, 2})
-	r, _ := NewCESoPSNReceiver("s", cfg, tdm.FrameSinkFunc(func(_ string, _ uint64, n int, slots []byte, w int) {
-		if n != 8 || w != 32 || len(slots) < n*w {
-			panic("frame geometry")
-		}
-	}))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := NewCESoPSNReceiver("s", cfg, tdm.FrameSinkFunc(func(_ string, _ uint64, n int, slots []byte, w int) {
+			if n != 8 || w != 32 || len(slots) < n*w {
+				t.Fatalf("frame geometry n=%d w=%d len=%d", n, w, len(slots))
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
 		r.HandlePacket(b)
+		r.Flush()
 	})
 }
 
