@@ -90,7 +90,7 @@ func (f *E1Framer) AppendFrame(dst, slots []byte) []byte {
 		ts0 = 0x1b
 		if f.badFAS > 0 {
 			f.badFAS--
-			ts0 ^= 0x1b // 0000000: every FAS bit except bit 2 wrong
+			ts0 ^= 0x1b // x0000000: FAS bits 4, 5, 7 and 8 wrong
 		}
 		ts0 |= 0x80 // Si / C bit
 		if f.cfg.CRC4 {

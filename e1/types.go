@@ -75,7 +75,7 @@ type Alarm uint16
 const (
 	AlarmLOS    Alarm = 1 << iota // loss of signal: all zeros
 	AlarmLOF                      // loss of frame alignment lasting ≥ 2 ms
-	AlarmAIS                      // alarm indication signal: unframed all ones (≤ 2 zeros in each of two 512-bit periods)
+	AlarmAIS                      // alarm indication signal: unframed all ones (≤ 2 zeros in each of two periods of 512 bits, E1, or 2048 bits, T1)
 	AlarmRAI                      // E1 remote alarm indication: A bit (NFAS bit 3) set
 	AlarmYellow                   // T1 yellow (remote) alarm: SF bit 2 of every channel 0; ESF data link FF00
 	AlarmCASRAI                   // E1 CAS multiframe remote alarm: Y bit of TS16 frame 0

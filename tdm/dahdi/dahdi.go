@@ -146,7 +146,8 @@ type Span struct {
 func (s *Span) Frame() uint64 { return s.frame }
 
 // Run reads blocks until ctx is done (returns nil; the channels are closed)
-// or a channel fails (io.EOF from every reader ends with nil).
+// or a channel fails; io.EOF at a block boundary of the first channel (the
+// end of a recording or pipe) ends it with nil.
 func (s *Span) Run(ctx context.Context) error {
 	if s.Width <= 0 || s.Width > 32 || s.BlockSize <= 0 {
 		return fmt.Errorf("dahdi span %s: width %d, block size %d", s.Name, s.Width, s.BlockSize)
