@@ -308,7 +308,9 @@ func TestCCOverflowCountedAndAudited(t *testing.T) {
 
 func TestKeepaliveIdleAndDeadLink(t *testing.T) {
 	lemf := startLEMF(t, "", nil)
-	s := newSession(t, Config{Addr: lemf.addr, KeepaliveInterval: 30 * time.Millisecond, KeepaliveMisses: 3})
+	// 100 ms × 3 misses: a keep-alive answered late on a loaded machine
+	// must not count as a dead link in the first half.
+	s := newSession(t, Config{Addr: lemf.addr, KeepaliveInterval: 100 * time.Millisecond, KeepaliveMisses: 3})
 	waitFor(t, 5*time.Second, "idle keep-alives answered", func() bool {
 		_, ka := lemf.snapshot()
 		return ka >= 3 && s.Stats().KAResponses >= 3
@@ -317,8 +319,10 @@ func TestKeepaliveIdleAndDeadLink(t *testing.T) {
 		t.Fatalf("reconnected while keep-alives were answered: %+v", s.Stats())
 	}
 	// Written but unacknowledged IRI stays in the spool.
+	// A response still in flight answers a keep-alive sent before the
+	// record, so it cannot confirm the record; every keep-alive sent after
+	// it reaches the LEMF after this point and goes unanswered.
 	lemf.answerKA.Store(false)
-	time.Sleep(40 * time.Millisecond) // let an in-flight response land before the data
 	conf := s.Stats().Confirmed
 	s.Send(testPDU(0, 64))
 	fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
