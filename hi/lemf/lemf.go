@@ -70,7 +70,8 @@ type Receiver struct {
 	calls    map[callKey]*callInfo
 	media    map[mediaKey]uint8 // (liid, cin, direction or cc link) → RTP payload type
 	nextConn uint64
-	closed   bool
+	closing  bool // Close has begun: Serve takes no new connections
+	closed   bool // the files are closed: PDUs are refused
 	conns    map[net.Conn]struct{}
 	wg       sync.WaitGroup
 	recs     []hi2.Record
@@ -203,7 +204,7 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 			break
 		}
 		r.mu.Lock()
-		if r.closed {
+		if r.closing {
 			r.mu.Unlock()
 			c.Close()
 			continue
@@ -287,6 +288,8 @@ func (r *Receiver) ReadStream(rd io.Reader, connID uint64, w io.Writer) error {
 	return nil
 }
 
+var errClosed = errors.New("lemf: receiver closed")
+
 // HandlePDU processes one PS-PDU received on connection connID. For a
 // keep-alive it appends the keep-alive response to resp and returns it.
 func (r *Receiver) HandlePDU(b []byte, connID uint64, resp []byte) ([]byte, error) {
@@ -300,6 +303,9 @@ func (r *Receiver) HandlePDU(b []byte, connID uint64, resp []byte) ([]byte, erro
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return resp, errClosed
+	}
 	now := time.Now().UTC()
 	switch p.Kind {
 	case psdu.KindKeepalive:
@@ -540,11 +546,17 @@ func (r *Receiver) Flush() error {
 // Close stops accepting PDUs, flushes every file, fixes the WAV headers and
 // returns the summary. Connections still open are closed.
 func (r *Receiver) Close() (*Summary, error) {
+	// closing first, under the lock Serve takes to add a connection, so no
+	// connection is added to the wait group while Close waits on it.
+	r.mu.Lock()
+	again := r.closing
+	r.closing = true
+	r.mu.Unlock()
 	r.closeConns()
 	r.wg.Wait()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if again || r.closed {
 		s := r.summaryLocked()
 		return &s, nil
 	}

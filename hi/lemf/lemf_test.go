@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -463,4 +464,47 @@ func TestWAVFillsLostRTP(t *testing.T) {
 		t.Fatalf("%q %+v", sum.SeqErrors, sum.Streams)
 	}
 	checkWAV(t, filepath.Join(dir, "L-1-from-target.wav"), wavALaw, want)
+}
+
+// TestCloseWhileConnecting closes the receiver while a client keeps
+// connecting and sending: no connection is added to the wait group Close
+// waits on (the race detector catches that misuse), and a PDU handled after
+// Close is refused instead of written to a closed file.
+func TestCloseWhileConnecting(t *testing.T) {
+	r, addr, stop := startReceiver(t, t.TempDir(), nil)
+	g := newGen()
+	pdu := g.iri("L", 1, hi2.Begin, t0, 0)
+	quit := make(chan struct{})
+	dialed := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				continue
+			}
+			c.Write(pdu)
+			c.Close()
+			select {
+			case dialed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	<-dialed
+	if _, err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(quit)
+	<-done
+	stop()
+	if _, err := r.HandlePDU(pdu, 99, nil); !errors.Is(err, errClosed) {
+		t.Fatalf("PDU after Close: %v, want refused", err)
+	}
 }
