@@ -13,10 +13,10 @@ import (
 // store serves the signature verifier's nonce table and the store's own
 // auditor hook.
 var (
-	_ bridge.Auditor  = (*audit.Auditor)(nil)
-	_ deliver.Auditor = (*audit.Auditor)(nil)
-	_ x1.Auditor      = (*audit.Auditor)(nil)
-	_ store.Auditor   = (*audit.Auditor)(nil)
-	_ sign.NonceStore = (*store.Store)(nil)
-	_ SessionRecorder = (*store.Store)(nil)
+	_ bridge.Auditor         = (*audit.Auditor)(nil)
+	_ deliver.Auditor        = (*audit.Auditor)(nil)
+	_ x1.Auditor             = (*audit.Auditor)(nil)
+	_ store.Auditor          = (*audit.Auditor)(nil)
+	_ sign.NonceStore        = (*store.Store)(nil)
+	_ bridge.SessionRecorder = (*store.Store)(nil) // intercepts in progress survive a restart
 )

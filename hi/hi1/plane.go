@@ -236,15 +236,3 @@ func (p *Plane) Stop(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
-// SessionRecorder is the hook the bridge calls so intercepts in progress
-// survive a restart (implemented by *store.Store): SessionStarted when an
-// intercept starts (and SessionUpdated at sequence-number checkpoints),
-// SessionEnded when it ends; Sessions at start-up returns what was in
-// progress.
-type SessionRecorder interface {
-	SessionStarted(s store.Session) error
-	SessionUpdated(s store.Session) error
-	SessionEnded(liid string, cin uint32) error
-	Sessions() ([]store.Session, error)
-}
