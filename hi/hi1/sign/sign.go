@@ -13,7 +13,7 @@
 //
 //	TDMTAP-X1-SIG-V1
 //	<HTTP method, upper case>
-//	<request path, as sent, without query>
+//	<request URL path (percent-decoded), without query>
 //	<timestamp>
 //	<nonce>
 //	<key id>
