@@ -27,11 +27,6 @@ func TestShiftCopies(t *testing.T) {
 			if string(d24[:]) != string(want[:24]) {
 				t.Fatalf("shift24 s=%d", s)
 			}
-			g := make([]byte, 30)
-			shiftCopy(g, src, s)
-			if string(g) != string(pack(bs[s:s+240])) {
-				t.Fatalf("shiftCopy s=%d", s)
-			}
 			if byteAt(src, int(s)+8) != want[1] || bitAt(src, int(s)) != bs[s] {
 				t.Fatalf("byteAt/bitAt s=%d", s)
 			}
