@@ -372,6 +372,29 @@ func TestE1CRC4FallbackWithoutMultiframe(t *testing.T) {
 	}
 }
 
+// TestE1CRC4FallbackEnds: after the Annex B fallback, a far end that starts
+// sending CRC-4 is found again: checking resumes and the flag clears, without
+// losing frame alignment. Bit 2 of NFAS frames = 0 counts as an NFAS error.
+func TestE1CRC4FallbackEnds(t *testing.T) {
+	_, plain, _ := e1Stream(t, E1Config{}, 4800, 17) // even: the CRC-4 part starts on a FAS frame
+	_, crc4, _ := e1Stream(t, E1Config{CRC4: true}, 1600, 18)
+	d := NewE1Deframer(E1Config{CRC4: true}, nil)
+	d.Write(plain)
+	if st := d.Stats(); !st.CRC4Fallback || st.InMultiframe {
+		t.Fatalf("no fallback: %+v", st)
+	}
+	losses := d.Stats().AlignmentLosses
+	crc4[3*32] &^= 0x40 // frame 3 (NFAS): bit 2 = 0
+	d.Write(crc4)
+	st := d.Stats()
+	if st.CRC4Fallback || !st.InMultiframe || !st.InFrame || st.AlignmentLosses != losses {
+		t.Fatalf("after CRC-4 resumed: %+v", st)
+	}
+	if st.CRCBlocks < 150 || st.CRCErrors != 0 || st.NFASErrors != 1 {
+		t.Fatalf("CRC blocks %d errors %d, NFAS errors %d", st.CRCBlocks, st.CRCErrors, st.NFASErrors)
+	}
+}
+
 func TestE1AIS(t *testing.T) {
 	cfg := E1Config{CRC4: true}
 	_, stream, f := e1Stream(t, cfg, 400, 13)
