@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/tdmtap/tdmtap/hi/ber"
@@ -204,51 +203,6 @@ func Split(data []byte, atEOF bool) (advance int, token []byte, err error) {
 }
 
 var _ bufio.SplitFunc = Split
-
-// HI identifies the handover interface a sequence counter belongs to.
-type HI uint8
-
-// Handover interfaces.
-const (
-	HI2 HI = 2
-	HI3 HI = 3
-)
-
-type seqKey struct {
-	liid string
-	cin  uint32
-	hi   HI
-}
-
-// Sequencer hands out sequenceNumber values: one counter per (LIID, CIN,
-// HI), starting at 0, as TS 102 232-1 asks (IRI and CC numbered apart).
-// It is safe for concurrent use; a map lookup with an existing key does not
-// allocate.
-type Sequencer struct {
-	mu sync.Mutex
-	m  map[seqKey]uint32
-}
-
-// Next returns the next sequence number for (liid, cin, hi).
-func (s *Sequencer) Next(liid string, cin uint32, hi HI) uint32 {
-	s.mu.Lock()
-	if s.m == nil {
-		s.m = make(map[seqKey]uint32)
-	}
-	k := seqKey{liid, cin, hi}
-	n := s.m[k]
-	s.m[k] = n + 1
-	s.mu.Unlock()
-	return n
-}
-
-// Forget drops the counters of (liid, cin) once the communication has ended.
-func (s *Sequencer) Forget(liid string, cin uint32) {
-	s.mu.Lock()
-	delete(s.m, seqKey{liid, cin, HI2})
-	delete(s.m, seqKey{liid, cin, HI3})
-	s.mu.Unlock()
-}
 
 // Validate checks h against the PSHeader size constraints of TS 102 232-1.
 // Call it once when a session's header is set up: the encoder does not check.

@@ -181,21 +181,6 @@ func (r *oneByte) Read(p []byte) (int, error) {
 
 func iotestReader(b []byte) *oneByte { return &oneByte{b} }
 
-func TestSequencer(t *testing.T) {
-	var s Sequencer
-	if s.Next("A", 1, HI2) != 0 || s.Next("A", 1, HI2) != 1 || s.Next("A", 1, HI3) != 0 || s.Next("A", 2, HI2) != 0 || s.Next("B", 1, HI2) != 0 {
-		t.Fatal("counters not independent")
-	}
-	s.Forget("A", 1)
-	if s.Next("A", 1, HI2) != 0 {
-		t.Fatal("Forget")
-	}
-	allocs := testing.AllocsPerRun(100, func() { s.Next("A", 1, HI2) })
-	if allocs != 0 {
-		t.Fatalf("Sequencer.Next allocates %v", allocs)
-	}
-}
-
 func TestParseErrors(t *testing.T) {
 	h := testHeader()
 	good := AppendKeepalive(nil, &h)
