@@ -2,7 +2,6 @@ package trace
 
 import (
 	"bytes"
-	"io"
 	"testing"
 	"time"
 
@@ -30,7 +29,8 @@ func memPcap(t testing.TB, frames ...[]byte) []byte {
 }
 
 // FuzzDecode feeds arbitrary capture files to Decode (all option sets): it
-// must never panic and must count every frame it reports on.
+// must never panic, and every line it prints is counted in the summary
+// (as a message or an error).
 func FuzzDecode(f *testing.F) {
 	msgs := callMessages(f, isup.ITU, m3ua.FormRFC, m3ua.LabelITU)
 	var frames [][]byte
@@ -47,9 +47,13 @@ func FuzzDecode(f *testing.F) {
 		if flags&4 != 0 {
 			opt.Variant = isup.ANSI
 		}
-		sum, _ := Decode(bytes.NewReader(capture), io.Discard, opt)
-		if sum.Messages+sum.Errors < 0 || sum.Frames < 0 {
-			t.Fatalf("summary %+v", sum)
+		var out bytes.Buffer
+		sum, err := Decode(bytes.NewReader(capture), &out, opt)
+		if lines := bytes.Count(out.Bytes(), []byte{'\n'}); lines != sum.Messages+sum.Errors {
+			t.Fatalf("%d output lines, summary %+v", lines, sum)
+		}
+		if err == nil && sum.Frames == 0 && sum.Messages+sum.Errors > 0 {
+			t.Fatalf("lines without a frame: %+v", sum)
 		}
 	})
 }
