@@ -281,17 +281,9 @@ func TestDraftANSI(t *testing.T) {
 	}
 }
 
-// sctpChunk returns one DATA chunk (padded).
+// sctpChunk returns one DATA chunk (padded), stream sequence number 0.
 func sctpChunk(flags uint8, tsn uint32, stream uint16, ppid uint32, payload []byte) []byte {
-	l := 16 + len(payload)
-	c := make([]byte, (l+3)&^3)
-	c[0], c[1] = 0, flags
-	binary.BigEndian.PutUint16(c[2:], uint16(l))
-	binary.BigEndian.PutUint32(c[4:], tsn)
-	binary.BigEndian.PutUint16(c[8:], stream)
-	binary.BigEndian.PutUint32(c[12:], ppid)
-	copy(c[16:], payload)
-	return c
+	return tsharktest.AppendSCTPDataChunk(nil, flags, tsn, stream, 0, ppid, payload)
 }
 
 func ipv4Frame(t *testing.T, proto layers.IPProtocol, src, dst net.IP, l4 gopacket.SerializableLayer, payload []byte, eth bool) []byte {

@@ -68,21 +68,29 @@ func WriteSCTPPcap(path string, pkts []SCTPPacket) error {
 
 // buildSCTPData returns an SCTP common header plus one DATA chunk.
 func buildSCTPData(sp, dp uint16, tsn uint32, stream, seq uint16, ppid uint32, data []byte) []byte {
-	chunkLen := 16 + len(data)
-	pad := (4 - chunkLen%4) % 4
-	b := make([]byte, 12+chunkLen+pad)
+	b := make([]byte, 12, 12+16+len(data)+3)
 	binary.BigEndian.PutUint16(b[0:], sp)
 	binary.BigEndian.PutUint16(b[2:], dp)
-	binary.BigEndian.PutUint32(b[4:], 0x01020304) // verification tag
-	c := b[12:]
-	c[0] = 0    // DATA
-	c[1] = 0x03 // B|E: unfragmented
-	binary.BigEndian.PutUint16(c[2:], uint16(chunkLen))
-	binary.BigEndian.PutUint32(c[4:], tsn)
-	binary.BigEndian.PutUint16(c[8:], stream)
-	binary.BigEndian.PutUint16(c[10:], seq)
-	binary.BigEndian.PutUint32(c[12:], ppid)
-	copy(c[16:], data)
+	binary.BigEndian.PutUint32(b[4:], 0x01020304)                  // verification tag
+	b = AppendSCTPDataChunk(b, 0x03, tsn, stream, seq, ppid, data) // B|E: unfragmented
 	binary.LittleEndian.PutUint32(b[8:], SCTPChecksum(b))
 	return b
+}
+
+// AppendSCTPDataChunk appends one SCTP DATA chunk (RFC 4960 §3.3.1), padded
+// to a multiple of 4 bytes. flags holds the U, B and E bits (3: a whole
+// user message; 2: its first fragment; 1: its last; 0: a middle one).
+func AppendSCTPDataChunk(dst []byte, flags uint8, tsn uint32, stream, seq uint16, ppid uint32, data []byte) []byte {
+	l := 16 + len(data)
+	dst = append(dst, 0, flags) // type 0: DATA
+	dst = binary.BigEndian.AppendUint16(dst, uint16(l))
+	dst = binary.BigEndian.AppendUint32(dst, tsn)
+	dst = binary.BigEndian.AppendUint16(dst, stream)
+	dst = binary.BigEndian.AppendUint16(dst, seq)
+	dst = binary.BigEndian.AppendUint32(dst, ppid)
+	dst = append(dst, data...)
+	for ; l%4 != 0; l++ {
+		dst = append(dst, 0)
+	}
+	return dst
 }
