@@ -28,8 +28,9 @@ import (
 // DefaultPort is the IANA M3UA port (SCTP and TCP).
 const DefaultPort = 2905
 
-// maxM3UA bounds an M3UA message length from a TCP stream; a larger length
-// means the stream is out of step and its buffer is dropped.
+// maxM3UA bounds an M3UA message length from a TCP stream and a reassembled
+// SCTP user message; a larger one means the stream is out of step (or the
+// capture damaged) and its buffer is dropped.
 const maxM3UA = 1 << 16
 
 // Options select how a capture is decoded.
@@ -254,6 +255,11 @@ func (d *decoder) sctpChunk(n int, ts time.Time, k flowKey, c *layers.SCTPData) 
 			return
 		}
 		buf = append(buf, c.Payload...)
+		if len(buf) > maxM3UA {
+			delete(d.frag, k)
+			d.errorf(n, ts, "SCTP message of more than %d bytes (stream %d); fragments dropped", maxM3UA, k.stream)
+			return
+		}
 		if !c.EndFragment {
 			d.frag[k] = buf
 			return

@@ -525,3 +525,30 @@ func TestISUPErrorLineKeepsLabel(t *testing.T) {
 		t.Errorf("%+v %s", sum, out)
 	}
 }
+
+// TestSCTPReassemblyBounded: a user message whose fragments never end is
+// dropped with one error line once it passes maxM3UA, instead of growing
+// without bound; the next whole message on the stream decodes.
+func TestSCTPReassemblyBounded(t *testing.T) {
+	msgs := callMessages(t, isup.ITU, m3ua.FormRFC, m3ua.LabelITU)
+	pkt := func(flags uint8, tsn uint32, payload []byte) []byte {
+		hdr := make([]byte, 12)
+		binary.BigEndian.PutUint16(hdr[0:], 2905)
+		binary.BigEndian.PutUint16(hdr[2:], 2905)
+		return ethIPv4(132, append(hdr, sctpChunk(flags, tsn, 1, 3, payload)...))
+	}
+	chunk := make([]byte, 1400)
+	frames := [][]byte{pkt(2, 1, chunk)} // B
+	for total := len(chunk); total <= maxM3UA; total += len(chunk) {
+		frames = append(frames, pkt(0, uint32(len(frames)+1), chunk)) // middle
+	}
+	frames = append(frames, pkt(3, 1000, msgs[0]))
+	var out bytes.Buffer
+	sum, err := Decode(bytes.NewReader(memPcap(t, frames...)), &out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Errors != 1 || sum.Messages != 1 || !strings.Contains(out.String(), "fragments dropped") || !strings.Contains(out.String(), " IAM ") {
+		t.Fatalf("summary %+v\n%s", sum, out.String())
+	}
+}
