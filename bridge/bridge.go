@@ -34,7 +34,7 @@
 //
 //	cfg := bridge.FromConfig(c)           // node, circuits, span framings, CC formats, content start, ANSI circuits
 //	cfg.Warrants = store                  // *warrant.Store holding c.WarrantSet()
-//	cfg.Output = bridge.NewSessionOutput(dests) // or any non-blocking Output
+//	cfg.Output = handover                 // any non-blocking Output (the daemon's routes to hi/deliver sessions)
 //	cfg.Demux, cfg.Logger, cfg.Registerer, cfg.Auditor = dm, log, reg, audit
 //	cfg.Sessions = hi1Store                // optional: intercepts survive restarts (see resume.go)
 //	cfg.CIN, _ = bridge.NewLeasedCIN(nil, hi1Store, 1000, log) // optional: CINs never repeat across restarts
@@ -67,7 +67,7 @@ import (
 // Output takes the PS-PDUs of the handover, per LEMF destination name and per
 // HI. pdu is valid only during the call (copy it). The methods must not
 // block: they are called in the signaling and demultiplexer goroutines (the
-// daemon puts hi/deliver sessions behind it; see SessionOutput).
+// daemon puts hi/deliver sessions behind it, by destination name).
 type Output interface {
 	SendIRI(dest string, pdu []byte)
 	SendCC(dest string, pdu []byte)

@@ -1,8 +1,6 @@
 package bridge
 
 import (
-	"bytes"
-	"errors"
 	"testing"
 	"time"
 
@@ -41,19 +39,9 @@ warrants:
     destinations: lemf
 `
 
-type sender struct{ got [][]byte }
-
-func (s *sender) Send(p []byte) error {
-	if len(p) == 0 {
-		return errors.New("empty")
-	}
-	s.got = append(s.got, bytes.Clone(p))
-	return nil
-}
-
 // TestFromConfigANSIT1 builds the bridge from a config file: ANSI numbers
 // (calling party NAI 7 = national) match, the T1 spans give µ-law (PT 0),
-// the destination takes pstnIsdnCC, and SessionOutput routes by name.
+// the destination takes pstnIsdnCC.
 func TestFromConfigANSIT1(t *testing.T) {
 	c, ps := config.Parse("ansi.yaml", []byte(ansiConfig))
 	if len(ps) > 0 {
@@ -68,8 +56,7 @@ func TestFromConfigANSIT1(t *testing.T) {
 	if !cfg.ANSI(call.MakeKey(2, b, a, 5010)) || cfg.SpanT1("nope") || !cfg.SpanT1("down") || cfg.Destinations["lemf"] != config.PstnIsdnCC {
 		t.Fatalf("FromConfig: ANSI %v T1 %v formats %v", cfg.ANSI(call.MakeKey(2, a, b, 5010)), cfg.SpanT1("down"), cfg.Destinations)
 	}
-	iri, cc := &sender{}, &sender{}
-	out := NewSessionOutput(map[string]Destination{"lemf": {IRI: iri, CC: cc}})
+	out := &recorder{}
 	cfg.Output = out
 	cfg.Warrants = &warrant.Store{}
 	cfg.Warrants.Swap(set)
@@ -97,19 +84,12 @@ func TestFromConfigANSIT1(t *testing.T) {
 		dm.Frames(span, first, 320, slots, 24)
 	}
 	tr.Handle(t0.Add(2*time.Second), 2, a, b, rel(5010, 16))
-	// Unknown destinations are counted, not delivered.
-	out.SendIRI("gone", []byte{1})
-	if out.Unrouted.Load() != 1 || out.Refused.Load() != 0 {
-		t.Errorf("unrouted %d refused %d", out.Unrouted.Load(), out.Refused.Load())
+	for _, x := range out.out {
+		if x.dest != "lemf" {
+			t.Fatalf("PDU for destination %q", x.dest)
+		}
 	}
-
-	e := &env{t: t, o: &recorder{}}
-	for _, p := range iri.got {
-		e.o.add("lemf", 2, p)
-	}
-	for _, p := range cc.got {
-		e.o.add("lemf", 3, p)
-	}
+	e := &env{t: t, o: out}
 	got := e.decoded()
 	e.wantTypes(got, "US-1", "BEGIN CONTINUE MEDIA MEDIA END")
 	checkContent(t, got, "US-1", "up", "down", [2]int{10, 10}, first, 2, 0)
