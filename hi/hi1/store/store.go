@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -216,9 +217,21 @@ func get[T any](tx *bolt.Tx, bucket []byte, key string) (T, bool, error) {
 		return v, false, nil
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, false, fmt.Errorf("hi1 store: %s/%q: %w", bucket, key, err)
+		return v, false, fmt.Errorf("hi1 store: %s/%s: %w", bucket, keyName(bucket, []byte(key)), err)
 	}
 	return v, true, nil
+}
+
+// keyName names a record in an error. Session keys begin with the LIID,
+// which must not reach ordinary logs: they are named by their CIN only.
+func keyName(bucket, key []byte) string {
+	if bytes.Equal(bucket, bSessions) {
+		if len(key) >= 4 {
+			return fmt.Sprintf("(session cin %d)", binary.BigEndian.Uint32(key[len(key)-4:]))
+		}
+		return "(session)"
+	}
+	return strconv.Quote(string(key))
 }
 
 func put(tx *bolt.Tx, bucket []byte, key string, v any) error {
@@ -234,7 +247,7 @@ func all[T any](tx *bolt.Tx, bucket []byte) ([]T, error) {
 	err := tx.Bucket(bucket).ForEach(func(k, raw []byte) error {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("hi1 store: %s/%q: %w", bucket, k, err)
+			return fmt.Errorf("hi1 store: %s/%s: %w", bucket, keyName(bucket, k), err)
 		}
 		out = append(out, v)
 		return nil

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 )
@@ -217,5 +220,27 @@ func TestApprovePendingNeedsAnotherSigner(t *testing.T) {
 	nt, err := s.ApprovePending("x1", "h1", "bob", t0)
 	if err != nil || len(nt.SignedBy) != 2 || nt.SignedBy[0] != "alice" || nt.SignedBy[1] != "bob" || len(got) != 1 {
 		t.Fatalf("approval by a second key: %+v %v (active %d)", nt, err, len(got))
+	}
+}
+
+// TestCorruptSessionErrorWithoutLIID: a session record that does not decode
+// is reported without its key's LIID (the error reaches ordinary logs).
+func TestCorruptSessionErrorWithoutLIID(t *testing.T) {
+	c := &clock{t: t0}
+	var got []warrant.Warrant
+	s := open(t, filepath.Join(t.TempDir(), "hi1.db"), c, nil, &got)
+	defer s.Close()
+	if err := s.SessionStarted(Session{LIID: "LIID-SECRET-1", CIN: 42}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSessions).Put(sessionKey("LIID-SECRET-1", 42), []byte("{not json"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Sessions()
+	if err == nil || strings.Contains(err.Error(), "LIID-SECRET-1") || !strings.Contains(err.Error(), "cin 42") {
+		t.Fatalf("corrupt session record: %v", err)
 	}
 }
