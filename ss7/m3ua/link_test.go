@@ -330,15 +330,24 @@ func TestHeartbeatLossDetection(t *testing.T) {
 func TestHeartbeatKeepsLinkUp(t *testing.T) {
 	opt := Options{Metrics: NewMetrics(nil)}
 	sgp, addr := newSGP(t, LinkConfig{Heartbeat: -1}, newCollector(), opt)
-	asp := newASP(t, LinkConfig{Heartbeat: 10 * time.Millisecond, HeartbeatTimeout: 200 * time.Millisecond}, addr, newCollector(), opt)
+	// The timeout is generous (a loaded CI may delay the echo); each BEAT
+	// waits it out, so three acknowledged BEATs take about 3 s.
+	asp := newASP(t, LinkConfig{Heartbeat: 10 * time.Millisecond, HeartbeatTimeout: time.Second}, addr, newCollector(), opt)
 	run(t, sgp)
 	run(t, asp)
 	if err := asp.WaitState(waitCtx(t), StateActive); err != nil {
 		t.Fatal(err)
 	}
+	const wantAcks = 3
+	acks := func() float64 {
+		return testutil.ToFloat64(opt.Metrics.messages.WithLabelValues("asp", "in", "ASPSM", "BEAT_ACK"))
+	}
 	deadline := time.Now().Add(waitFor)
-	for testutil.ToFloat64(opt.Metrics.messages.WithLabelValues("asp", "in", "ASPSM", "BEAT_ACK")) < 10 && time.Now().Before(deadline) {
+	for acks() < wantAcks && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+	}
+	if v := acks(); v < wantAcks {
+		t.Fatalf("%v BEAT-ACKs received, want %d", v, wantAcks)
 	}
 	if v := testutil.ToFloat64(opt.Metrics.errors.WithLabelValues("asp", "heartbeat_lost")); v != 0 {
 		t.Fatalf("heartbeat lost %v times with an answering peer", v)
