@@ -126,6 +126,7 @@ type Packet struct {
 
 // Parse decodes b into p (no allocation). When LEN is set the packet is
 // trimmed to it (Ethernet padding); a LEN beyond the packet is an error.
+// RTP padding (the P bit) is removed from the payload.
 func Parse(b []byte, mode RTPMode, p *Packet) error {
 	full := b
 	p.HasRTP = false
@@ -168,6 +169,15 @@ func Parse(b []byte, mode RTPMode, p *Packet) error {
 			return ErrLen
 		}
 		full = full[:cw.Len]
+	}
+	if p.HasRTP && full[0]&0x20 != 0 {
+		// RTP padding (RFC 3550 5.1): the last octet counts the padding
+		// octets, itself included.
+		n := len(full) - hdr - CWLen
+		if n == 0 || full[len(full)-1] == 0 || int(full[len(full)-1]) > n {
+			return ErrRTP
+		}
+		full = full[:len(full)-int(full[len(full)-1])]
 	}
 	p.Payload = full[hdr+CWLen:]
 	return nil

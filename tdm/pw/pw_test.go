@@ -71,6 +71,20 @@ func TestParseRTPAndLen(t *testing.T) {
 	if err := Parse(ext[:20], RTPPresent, &p); err == nil {
 		t.Fatal("truncated extension accepted")
 	}
+	// RTP padding: 3 octets, the last one counting them.
+	padded = append((&Header{RTP: true, PT: 96}).appendPacket(nil, CW{Seq: 6}, 0, payload), 0, 0, 3)
+	padded[0] |= 0x20
+	if err := Parse(padded, RTPAuto, &p); err != nil || !bytes.Equal(p.Payload, payload) {
+		t.Fatalf("RTP padding: %v, %d octets", err, len(p.Payload))
+	}
+	padded[len(padded)-1] = 0
+	if err := Parse(padded, RTPAuto, &p); err != ErrRTP {
+		t.Fatalf("zero padding count: %v", err)
+	}
+	padded[len(padded)-1] = 255
+	if err := Parse(padded[:RTPLen+CWLen+2], RTPAuto, &p); err != ErrRTP {
+		t.Fatalf("padding beyond the payload: %v", err)
+	}
 }
 
 type played struct {
