@@ -17,7 +17,7 @@
 //     not counted or reported again.
 //   - RLC while a call is active but no REL was seen: the call ends with a
 //     ReleaseComplete event (counted in RLCWithoutREL). RLC with neither call
-//     nor REL/RSC: counted, ignored.
+//     nor REL/RSC: counted (RLCWithoutCall) and reported as an Orphan event.
 //   - ACM/CPG/ANM/CON/SUS/RES/SAM without a call: counted (Orphans) and
 //     reported as an Orphan event (CallID 0), as are REL without a call and
 //     an RLC that follows neither a call nor a REL/RSC; the tracker keeps
