@@ -72,7 +72,7 @@ packets. --timeslot N --out F writes timeslot N's octets from the first aligned 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Framing, "framing", "e1", "framing: e1, e1-crc4, t1-sf, t1-esf")
-	fl.BoolVar(&o.CAS, "cas", false, "E1: TS16 carries CAS")
+	fl.BoolVar(&o.CAS, "cas", false, "E1: TS16 carries CAS; pcap CESoPSN: packets carry the CAS signalling substructure")
 	fl.StringVar(&o.Format, "format", "auto", "input: raw, pcap or auto (by magic number)")
 	fl.StringVar(&o.PW, "pw", "satop", "pcap: pseudowire type, satop or cesopsn")
 	fl.IntVar(&o.Port, "port", 0, "pcap: UDP port of the pseudowire (default: first flow that parses)")

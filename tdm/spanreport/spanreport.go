@@ -34,7 +34,7 @@ const (
 // Options selects what to read and how.
 type Options struct {
 	Framing string // e1, e1-crc4, t1-sf, t1-esf
-	CAS     bool   // E1 TS16 CAS multiframe
+	CAS     bool   // E1 TS16 CAS multiframe; CESoPSN: packets carry the CAS substructure
 	Format  string // raw, pcap or auto (default: by the file's magic number)
 	// Pseudowire (pcap input).
 	PW           string     // satop (default) or cesopsn
@@ -288,7 +288,8 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 	var firstCES *Position
 	var parsed pw.Packet
 	port := o.Port
-	setup := func(payload []byte) error {
+	setup := func(pk *pw.Packet) error {
+		payload := pk.Payload
 		switch kind {
 		case "satop":
 			n := o.PayloadBytes
@@ -307,7 +308,7 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 			stats = &sat.Stats
 			rep.PayloadBytes = n
 		case "cesopsn":
-			cfg := pw.CESoPSNConfig{Width: width(o.Framing), Slots: o.Slots, FramesPerPacket: o.FramesPerPkt, RTP: o.RTP, Depth: depth}
+			cfg := pw.CESoPSNConfig{Width: width(o.Framing), Slots: o.Slots, FramesPerPacket: o.FramesPerPkt, CAS: o.CAS, RTP: o.RTP, Depth: depth}
 			if cfg.FramesPerPacket <= 0 {
 				if len(payload) == 0 {
 					return nil // L packet without payload: wait for one with payload
@@ -316,11 +317,14 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 				if err != nil {
 					return err
 				}
-				ns := len(norm.Slots)
-				if len(payload)%ns != 0 {
+				ns, data := len(norm.Slots), len(payload)
+				if cfg.CAS && (pk.CW.FRG == pw.FragNone || pk.CW.FRG == pw.FragLast) {
+					data -= norm.CASLen() // the signalling substructure after the frames
+				}
+				if data <= 0 || data%ns != 0 {
 					return fmt.Errorf("cesopsn payload of %d octets is not whole frames of %d timeslots (set the frames per packet)", len(payload), ns)
 				}
-				cfg.FramesPerPacket = len(payload) / ns
+				cfg.FramesPerPacket = data / ns
 			}
 			var err error
 			ces, err = pw.NewCESoPSNReceiver("span", cfg, tdm.FrameSinkFunc(func(_ string, first uint64, n int, slots []byte, w int) {
@@ -373,7 +377,7 @@ func runPcap(ctx context.Context, r io.Reader, format string, o *Options, rep *R
 				rep.OtherPackets++
 				continue
 			}
-			if err := setup(parsed.Payload); err != nil {
+			if err := setup(&parsed); err != nil {
 				return err
 			}
 			if sat == nil && ces == nil {

@@ -377,3 +377,37 @@ func TestT1SAToPPcap(t *testing.T) {
 		t.Fatalf("channel 24: %d octets for %d frames: % x", ch24.Len(), rep.Frames, ch24.Bytes()[:16])
 	}
 }
+
+// TestCESoPSNWithCASPcap: CESoPSN with CAS (the signalling substructure
+// after the frames of the packet that ends a multiframe) reads with --cas,
+// the frames per packet learnt from a first packet that carries it.
+func TestCESoPSNWithCASPcap(t *testing.T) {
+	cfg := pw.CESoPSNConfig{Slots: []int{1, 5, 9}, FramesPerPacket: 16, CAS: true}
+	p, err := pw.NewCESoPSNPacketizer(pw.Header{}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := make([]byte, 0, 32*800)
+	for f := range 800 {
+		frames = append(frames, e1Slots(f)...)
+	}
+	var pkts []tsharktest.UDPPacket
+	_ = p.WriteFrames(800, frames, 32, func(b []byte) error {
+		pkts = append(pkts, tsharktest.UDPPacket{DstPort: 42001, Data: bytes.Clone(b)})
+		return nil
+	})
+	file := filepath.Join(t.TempDir(), "ces-cas.pcap")
+	if err := tsharktest.WriteUDPPcap(file, pkts); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := os.ReadFile(file)
+	var ts bytes.Buffer
+	rep := run(t, in, Options{Framing: FramingE1, PW: "cesopsn", CAS: true, Slots: []int{1, 5, 9}, Timeslot: 5, Out: &ts})
+	if rep.Frames != 800 || rep.Malformed != 0 || rep.LostPackets != 0 || rep.Packets != 50 || !periodic(ts.Bytes(), g711.ALawMilliwatt) {
+		t.Fatalf("report %+v, %d octets", rep, ts.Len())
+	}
+	// Without --cas the frames per packet cannot be learnt from such a packet.
+	if _, err := Run(context.Background(), bytes.NewReader(in), Options{Framing: FramingE1, PW: "cesopsn", Slots: []int{1, 5, 9}}); err == nil {
+		t.Fatal("CAS packets read without --cas")
+	}
+}
