@@ -323,3 +323,39 @@ func TestAlarmChangesLogged(t *testing.T) {
 		t.Fatalf("stats %+v", st.Deframer)
 	}
 }
+
+// TestSAToPSourceZeroAllocs: a SAToP packet through the source (jitter
+// buffer, deframer, batcher, demultiplexer, snapshot refresh) allocates
+// nothing.
+func TestSAToPSourceZeroAllocs(t *testing.T) {
+	dm := demux.New()
+	chunks := 0
+	for ts := 1; ts < 32; ts++ {
+		dm.Subscribe("z", ts, func([]byte, uint64) { chunks++ })
+	}
+	src, err := New(Config{Name: "z", Kind: SAToP, Framing: "e1-crc4", Listen: "127.0.0.1:0", ReadBuffer: -1}, dm, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	pk := pw.NewSAToPPacketizer(pw.Header{}, 0)
+	var pkts [][]byte
+	_ = pk.Write(e1Stream(8*500), func(b []byte) error { pkts = append(pkts, bytes.Clone(b)); return nil })
+	seq, i := uint16(0), 0
+	send := func() {
+		b := pkts[i%len(pkts)]
+		b[2], b[3] = byte(seq>>8), byte(seq)
+		src.pkt.HandlePacket(b)
+		seq++
+		i++
+	}
+	for range 400 {
+		send()
+	}
+	if a := testing.AllocsPerRun(1000, send); a != 0 {
+		t.Fatalf("%v allocs per packet", a)
+	}
+	if st := src.d.Stats(); !st.InFrame || chunks == 0 {
+		t.Fatalf("deframer %+v, %d chunks", st, chunks)
+	}
+}
