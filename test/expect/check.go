@@ -389,7 +389,7 @@ func checkIntercept(r *Report, ic *Intercept, g *obsIntercept, e *Expectation, o
 		if nm != 1 {
 			r.errorf("%s: %d media records for %s, want 1", where, nm, hi3.DirectionName(uint8(c.PayloadDirection)))
 		}
-		checkContent(r, where, &c, dir, e, opt, endRecv(recs))
+		checkContent(r, where, &c, dir, e, opt, endRecv(recs), signallingLag(e, ic, recs, c.FirstFrame))
 	}
 	for _, x := range g.cc {
 		if x.Direction > 1 {
@@ -491,7 +491,31 @@ func endRecv(recs []*IRIRecord) time.Time {
 	return time.Time{}
 }
 
-func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expectation, opt *CheckOptions, endAt time.Time) {
+// signallingLag is how many frames after the first pattern frame (due
+// right after the simulator sent the message that starts content) the
+// gateway stamped the last message the simulator had sent by then: the
+// pattern frames on the line before the gateway even had that message may
+// have passed its demultiplexer before content started (a CPU-starved
+// gateway reads its link late). 0 without the simulator's bearer clock.
+func signallingLag(e *Expectation, ic *Intercept, recs []*IRIRecord, first uint64) uint64 {
+	if e.BearerEpoch.IsZero() || e.FrameRate <= 0 {
+		return 0
+	}
+	start := e.BearerEpoch.Add(time.Duration(float64(first) / e.FrameRate * float64(time.Second)))
+	var lag time.Duration
+	for i, x := range recs {
+		if i >= len(ic.IRI) || ic.IRI[i].Time.After(start.Add(time.Millisecond)) {
+			break
+		}
+		lag = max(lag, x.Time.Sub(start))
+	}
+	return uint64(lag.Seconds() * e.FrameRate)
+}
+
+// checkContent checks one direction's content against the pattern. lag
+// (signallingLag) frames may be missing at the start beyond the head
+// tolerance.
+func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expectation, opt *CheckOptions, endAt time.Time, lag uint64) {
 	dname := hi3.DirectionName(uint8(c.PayloadDirection))
 	where = where + " " + dname
 	pieces := make([]piece, 0, len(dir))
@@ -651,8 +675,8 @@ func checkContent(r *Report, where string, c *Content, dir []CCRecord, e *Expect
 	r.HeadMissing = max(r.HeadMissing, head)
 	r.TailMissing = max(r.TailMissing, tail)
 	inner := uint64(maxF-minF+1) - got
-	if opt.HeadTolerance >= 0 && head > uint64(opt.HeadTolerance) && !opt.AllowCCLoss {
-		r.errorf("%s: first %d pattern frames missing", where, head)
+	if opt.HeadTolerance >= 0 && head > uint64(opt.HeadTolerance)+lag && !opt.AllowCCLoss {
+		r.errorf("%s: first %d pattern frames missing (the gateway had the message that starts content %d frames after the first)", where, head, lag)
 	}
 	if opt.TailTolerance >= 0 && tail > uint64(opt.TailTolerance) && !opt.AllowCCLoss {
 		last := &dir[len(dir)-1]

@@ -140,6 +140,10 @@ type Expectation struct {
 	OtherNumbers  []string `json:"other_numbers"`
 	// Warnings: the simulator and the warrant set disagree about a call.
 	Warnings []string `json:"warnings,omitempty"`
+	// BearerEpoch and FrameRate are the simulator's bearer clock (frame f
+	// was due at BearerEpoch + f/FrameRate s; see switchsim.GroundTruth).
+	BearerEpoch time.Time `json:"bearer_epoch,omitzero"`
+	FrameRate   float64   `json:"frame_rate,omitempty"`
 }
 
 // Options tune Build.
@@ -177,7 +181,8 @@ func Build(gt *switchsim.GroundTruth, set *warrant.Set, opt Options) (*Expectati
 		return nil, fmt.Errorf("expect: ground truth version %d, want %d", gt.Version, switchsim.TruthVersion)
 	}
 	ansi := gt.Variant == "ansi"
-	e := &Expectation{Version: Version, Variant: gt.Variant, Law: gt.Law, IdleCode: gt.IdleCode, Calls: len(gt.Calls)}
+	e := &Expectation{Version: Version, Variant: gt.Variant, Law: gt.Law, IdleCode: gt.IdleCode, Calls: len(gt.Calls),
+		BearerEpoch: gt.BearerEpoch, FrameRate: gt.FrameRate}
 	for _, w := range set.Warrants() {
 		e.LIIDs = append(e.LIIDs, w.LIID)
 	}
