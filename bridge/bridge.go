@@ -165,6 +165,9 @@ type Bridge struct {
 
 	resumeTimeout time.Duration
 	grace         time.Duration
+	// afterFunc starts a content tail's grace timer (time.AfterFunc; tests
+	// that drive the bearer by hand keep it from firing).
+	afterFunc func(time.Duration, func()) *time.Timer
 
 	clkMu  sync.Mutex
 	clocks map[string]*spanClock // per span: wall time ↔ frame clock
@@ -230,6 +233,8 @@ func New(cfg Config) (*Bridge, error) {
 		matches: make([]warrant.Match, 0, 16),
 		tails:   map[*session]struct{}{},
 		grace:   cfg.ReleaseGrace,
+
+		afterFunc: time.AfterFunc,
 	}
 	if b.grace <= 0 {
 		b.grace = DefaultReleaseGrace

@@ -134,7 +134,7 @@ func (s *session) drainContentLocked() {
 	b.tailMu.Lock()
 	b.tails[s] = struct{}{}
 	b.tailMu.Unlock()
-	s.tailTimer = time.AfterFunc(grace, s.stopContent)
+	s.tailTimer = b.afterFunc(grace, s.stopContent)
 }
 
 // cancelDirLocked ends one direction's subscription; content stops when

@@ -19,11 +19,19 @@ func latencyEnv(t *testing.T, grace time.Duration) *env {
 	return e
 }
 
+// noGraceTimer keeps the tail's wall-clock grace timer from firing: the
+// test feeds the bearer by hand, and a loaded machine may take longer than
+// the grace between two feeds (TestReleaseTailGrace tests the timer).
+func noGraceTimer(e *env) {
+	e.b.afterFunc = func(_ time.Duration, f func()) *time.Timer { return time.AfterFunc(time.Hour, f) }
+}
+
 // TestReleaseContentTail: the IRI-END goes out when REL is processed; the
 // content goes on until the bearer has passed the release (30 ms of
 // latency: two more chunks), then stops.
 func TestReleaseContentTail(t *testing.T) {
 	e := latencyEnv(t, 0)
+	noGraceTimer(e)
 	e.send(0, pcA, iam(5, other, tgt1))
 	e.send(time.Second, pcB, msg(isup.ANM, 5))
 	onLine := e.clock
@@ -95,6 +103,7 @@ func TestReleaseTailBoundedInFrames(t *testing.T) {
 		c.BearerLatency = func(string) time.Duration { return time.Hour }
 		c.ReleaseGrace = 100 * time.Millisecond // 800 frames: 5 chunks
 	})
+	noGraceTimer(e)
 	e.send(0, pcA, iam(5, other, tgt1))
 	e.send(time.Second, pcB, msg(isup.ANM, 5))
 	e.feed(160 * 2)
