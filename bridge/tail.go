@@ -22,11 +22,15 @@ import (
 // have arrived, and minus the span's configured bearer latency (jitter
 // buffer + a packet) the wall time at which it was on the line. The minimum
 // is allowed to creep upwards by 50 ppm (E1/T1 clock tolerance), so a span
-// clock slower than the host's is followed, and a step of more than a second
-// (a restarted sender) replaces it. A chunk stalled by load arrives later
-// than the minimum says: the tail waits for it, up to Config.ReleaseGrace
-// (in frames past the last chunk delivered, and as a timer for a span that
-// went silent), so a dead span never holds a session.
+// clock slower than the host's is followed. A chunk stalled by load arrives
+// later than the minimum says: the tail waits for it, up to
+// Config.ReleaseGrace (in frames past the last chunk delivered, and as a
+// timer for a span that went silent), so a dead span never holds a session.
+// A stall of more than a second (a starved host) leaves the minimum alone:
+// the backlog that follows it comes back down to it. A real step of the
+// span's clock (a restarted sender) is followed once a second of its frames
+// has stayed more than a second above the minimum, or at once when the
+// frame numbering went back too.
 
 // DefaultReleaseGrace bounds the content tail after a release.
 const DefaultReleaseGrace = 500 * time.Millisecond
@@ -38,26 +42,51 @@ type spanClock struct {
 	off  atomic.Int64  // ns: min over chunks of arrival − end frame × 125 µs
 	last atomic.Uint64 // end frame of the last observation
 	set  atomic.Bool
+	// A step in progress (observe only): the chunks since frame stepFrom
+	// all arrived more than a second above off; stepMin is their minimum.
+	stepping bool
+	stepFrom uint64
+	stepMin  int64
 }
+
+// stepFrames is a second of span frames: how long a step must last.
+const stepFrames = 8000
 
 // observe takes one chunk: its arrival (ns since the epoch) and the frame
 // after its last octet. The span's source goroutine calls it (one writer
 // per span). It does not allocate.
 func (c *spanClock) observe(arrival int64, end uint64) {
 	off := arrival - int64(end)*int64(frameDur)
-	if !c.set.Load() {
+	last := c.last.Load()
+	if !c.set.Load() || (end+2*chunkFrames < last && off-c.off.Load() > int64(time.Second)) {
+		// The first chunk, or the numbering went back and the clock
+		// stepped: a new sender.
 		c.off.Store(off)
 		c.last.Store(end)
 		c.set.Store(true)
+		c.stepping = false
 		return
 	}
 	cur := c.off.Load()
-	if last := c.last.Load(); end > last {
+	if end > last {
 		cur += int64(end-last) * 25 / 4 // 50 ppm of 125 µs per frame
 		c.last.Store(end)
 	}
-	if off < cur || off-cur > int64(time.Second) {
+	switch {
+	case off < cur:
 		cur = off
+		c.stepping = false
+	case off-cur > int64(time.Second):
+		if !c.stepping || end < c.stepFrom {
+			c.stepping, c.stepFrom, c.stepMin = true, end, off
+		}
+		c.stepMin = min(c.stepMin, off)
+		if end-c.stepFrom >= stepFrames {
+			cur = c.stepMin
+			c.stepping = false
+		}
+	default:
+		c.stepping = false
 	}
 	c.off.Store(cur)
 }

@@ -154,3 +154,46 @@ func TestSpanClock(t *testing.T) {
 		t.Errorf("after a step: frame %d, want 10", f)
 	}
 }
+
+// TestSpanClockStall: a host stall of more than a second (the chunks of
+// 1.3 s arrive in a burst at its end) does not move the estimate, so a
+// release processed during the burst keeps its content tail; a lasting step
+// with the numbering going on is followed after a second of frames.
+func TestSpanClockStall(t *testing.T) {
+	var c spanClock
+	ms := int64(time.Millisecond)
+	base := int64(1e18)
+	end := uint64(0)
+	chunk := func(late int64) {
+		end += 160
+		c.observe(base+int64(end)*int64(frameDur)+late*ms, end)
+	}
+	for range 50 {
+		chunk(30) // one second on time
+	}
+	want := func(what string, at int64, f uint64) {
+		t.Helper()
+		if got, _ := c.frameAt(base+at*ms, 30*time.Millisecond); got < f-1 || got > f+1 {
+			t.Errorf("%s: frame at %d ms: %d, want %d", what, at, got, f)
+		}
+	}
+	want("on time", 1000, 8000)
+	// 1.3 s stall: the backlog arrives from 2.33 s on, 1 ms apart.
+	stallEnd := int64(1000 + 1300 + 30)
+	for i := range 65 {
+		e := end + 160
+		c.observe(base+(stallEnd+int64(i))*ms, e)
+		end = e
+		if i == 10 {
+			want("during the burst", stallEnd+int64(i), uint64(stallEnd+int64(i))*8)
+		}
+	}
+	want("after the burst", 2400, 2400*8)
+	// The line clock steps by 3 s with the numbering going on: followed
+	// once a second of frames stayed above.
+	for range 60 {
+		chunk(3030)
+	}
+	at := (int64(end)*int64(frameDur))/ms + 3030
+	want("after a lasting step", at, end+30*8) // 30 ms of latency: the line is ahead
+}
