@@ -1,6 +1,8 @@
 package m3ua
 
 import (
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +125,30 @@ func TestFxModule(t *testing.T) {
 	app.RequireStop()
 	if ls.Links()[0].State() != StateDown {
 		t.Fatal("link still up after stop")
+	}
+}
+
+// An SGP whose listening address is taken fails the application start
+// (instead of a start that succeeds and a link that never comes up).
+func TestFxStartFailsOnAddressInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	app := fx.New(
+		fx.NopLogger,
+		fx.Provide(func() (*Linkset, error) {
+			return NewLinkset("ls", []LinkConfig{{Name: "s", Role: RoleSGP, LocalAddrs: []string{taken.Addr().String()}}}, newCollector(), Options{})
+		}),
+		fx.Invoke(RunWithLifecycle),
+	)
+	ctx := waitCtx(t)
+	err = app.Start(ctx)
+	if err == nil || !strings.Contains(err.Error(), "link s: listen") {
+		t.Fatalf("start with the SGP address taken: %v", err)
+	}
+	if err := app.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
 	}
 }
