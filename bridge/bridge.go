@@ -251,7 +251,7 @@ func New(cfg Config) (*Bridge, error) {
 	b.SetDestinations(cfg.Destinations)
 	var err error
 	if b.m, err = newMetrics(cfg.Registerer); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bridge metrics: %w", err)
 	}
 	b.every = cfg.CheckpointEvery
 	if b.every <= 0 {

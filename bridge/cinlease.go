@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -39,7 +40,7 @@ func NewLeasedCIN(now func() time.Time, st CINReserver, block int, log *slog.Log
 	}
 	hw, err := st.CINReserved()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("CIN reservation: %w", err)
 	}
 	c := &LeasedCIN{ClockCIN: ClockCIN{now: now, last: hw}, st: st, block: uint64(block), leased: hw, log: log}
 	return c, nil

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -273,7 +274,7 @@ type pendingCall struct {
 func (b *Bridge) loadSessions() ([]store.Session, error) {
 	ss, err := b.cfg.Sessions.Sessions()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bridge: the previous run's intercepts: %w", err)
 	}
 	for _, s := range ss {
 		k := call.CircuitKey{NI: s.NI, CIC: s.CIC, PCA: s.PCA, PCB: s.PCB}
@@ -347,7 +348,7 @@ func (b *Bridge) restore(rec *store.Session, x *resumeExtra, w *warrant.Warrant)
 func decodeExtra(rec *store.Session) (*resumeExtra, error) {
 	var x resumeExtra
 	if err := json.Unmarshal(rec.Extra, &x); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("intercept record: %w", err)
 	}
 	return &x, nil
 }
