@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 	"github.com/tdmtap/tdmtap/hi/hi1/audit"
 	"github.com/tdmtap/tdmtap/hi/hi1/sign"
@@ -72,13 +73,14 @@ type Plane struct {
 
 // Deps are what the plane needs from the rest of the node.
 type Deps struct {
-	Warrants *warrant.Store     // the bridge's active set (required)
-	Plan     warrant.NumberPlan // node numbering plan
-	Static   []warrant.Warrant  // warrants from the configuration file
-	LEMF     func(string) bool  // configured LEMF destination names (nil: any)
-	NodeName string             // default neIdentifier
-	Logger   *slog.Logger       // never numbers or LIIDs
-	Now      func() time.Time   // default time.Now
+	Warrants *warrant.Store        // the bridge's active set (required)
+	Plan     warrant.NumberPlan    // node numbering plan
+	Static   []warrant.Warrant     // warrants from the configuration file
+	LEMF     func(string) bool     // configured LEMF destination names (nil: any)
+	NodeName string                // default neIdentifier
+	Logger   *slog.Logger          // never numbers or LIIDs
+	Now      func() time.Time      // default time.Now
+	Metrics  prometheus.Registerer // audit health metrics (nil: not registered)
 }
 
 // Open opens the audit file and the store and installs the active set.
@@ -102,7 +104,7 @@ func Open(cfg Config, d Deps) (*Plane, error) {
 		return nil, fmt.Errorf("hi1: node key: %w", err)
 	}
 	p := &Plane{cfg: cfg, log: log, Publisher: &store.Publisher{Dst: d.Warrants, Log: log}}
-	p.Audit, err = audit.Open(cfg.AuditFile, audit.Options{Key: key, Every: cfg.AuditEvery, Now: now, Logger: log})
+	p.Audit, err = audit.Open(cfg.AuditFile, audit.Options{Key: key, Every: cfg.AuditEvery, Now: now, Logger: log, Metrics: d.Metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +112,11 @@ func Open(cfg Config, d Deps) (*Plane, error) {
 	p.Store, err = store.Open(cfg.StoreFile, store.Options{Now: now, Auditor: p.Audit, OnChange: p.Publisher.SetActive, Logger: log,
 		NonceTTL: nonceTTL(cfg.X1.SignatureWindow)})
 	if err != nil {
+		p.Audit.Close()
+		return nil, err
+	}
+	if err := p.Audit.Anchor(p.Store); err != nil {
+		p.Store.Close()
 		p.Audit.Close()
 		return nil, err
 	}
@@ -227,11 +234,13 @@ func (p *Plane) Stop(ctx context.Context) error {
 		p.cancel()
 	}
 	p.wg.Wait()
-	if err := p.Store.Close(); err != nil {
-		errs = append(errs, err)
-	}
+	// The audit file closes first: its shutdown checkpoint is anchored in
+	// the store.
 	p.Audit.Record("hi1.stop")
 	if err := p.Audit.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := p.Store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tdmtap/tdmtap/bridge"
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 	"github.com/tdmtap/tdmtap/config"
@@ -100,7 +101,7 @@ func planConfig(h *config.HI1) hi1.Config {
 // handover's and the bridge's: X1 starts first and the plane stops last,
 // after everything that writes audit records (its stop writes the audit
 // file's signed shutdown checkpoint).
-func newIntercept(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, log *slog.Logger) (*intercept, error) {
+func newIntercept(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, log *slog.Logger, reg prometheus.Registerer, ms *metricsServer) (*intercept, error) {
 	ic := &intercept{}
 	ic.dests.Store(destNames(cfg))
 	if cfg.HI1 == nil {
@@ -110,12 +111,14 @@ func newIntercept(lc fx.Lifecycle, cfg *config.Config, st *warrant.Store, log *s
 	pl, err := hi1.Open(planConfig(cfg.HI1), hi1.Deps{
 		Warrants: st, Plan: cfg.Node.Numbering, Static: cfg.Warrants,
 		LEMF:     func(name string) bool { return (*ic.dests.Load())[name] },
-		NodeName: cfg.Node.Name, Logger: log.With("component", "hi1"),
+		NodeName: cfg.Node.Name, Logger: log.With("component", "hi1"), Metrics: reg,
 	})
 	if err != nil {
 		return nil, err
 	}
 	ic.plane, ic.audit = pl, pl.Audit
+	health := pl.Audit.Err // a failed audit chain makes /healthz fail
+	ms.health.Store(&health)
 	lc.Append(fx.Hook{
 		OnStart: pl.Start,
 		OnStop: func(ctx context.Context) error {

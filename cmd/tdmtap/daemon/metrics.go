@@ -21,6 +21,7 @@ type metricsServer struct {
 	addr   atomic.Pointer[net.TCPAddr]
 	ready  atomic.Bool
 	status atomic.Pointer[http.HandlerFunc] // GET /status, set by the Daemon
+	health atomic.Pointer[func() error]     // non-nil error: /healthz fails (the audit chain's)
 }
 
 // metricsModule provides the daemon's own registry (never the global one)
@@ -56,6 +57,12 @@ func newMetricsServer(lc fx.Lifecycle, cfg *config.Config, reg *prometheus.Regis
 		if !ms.ready.Load() {
 			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
 			return
+		}
+		if h := ms.health.Load(); h != nil {
+			if err := (*h)(); err != nil {
+				http.Error(w, "audit chain failed: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -9,12 +9,22 @@
 // canonical bytes of a record are therefore its line as written: verify
 // hashes the lines, never a re-encoding.
 //
+// Every record is signed with the node's Ed25519 key: the line is written
+// without its signature, signed, and the signature spliced in as a last
+// member `,"sig":"<base64>"}`. Stripping that member gives back the signed
+// bytes. Since prev chains every earlier line, each signature covers the
+// whole file up to its record: no record, not even the last one, can be
+// rewritten and re-chained without the key.
+//
 // Every N records, when the file is reopened and on Close, a checkpoint
-// record (kind "checkpoint", attrs count, reason, key) is appended and signed
-// with the node's Ed25519 key: the line is written without its signature,
-// signed, and the signature spliced in as a last member `,"sig":"<base64>"}`.
-// Stripping that member gives back the signed bytes. Since prev chains every
-// earlier line, the signature covers the whole file up to the checkpoint.
+// record (kind "checkpoint", attrs count, reason, key) is appended: it names
+// the signing key and marks a clean end ("shutdown").
+//
+// The file alone cannot show that it was cut back to an earlier clean end
+// or deleted. An external anchor (AnchorStore, the hi1 bbolt store) keeps
+// the seq and hash of the last checkpoint; Auditor.Anchor compares the file
+// with it after Open and records an "audit.discontinuity" when the anchored
+// record is missing or differs, and VerifyAnchored checks a file against it.
 //
 // A file that does not end with a "shutdown" checkpoint was cut short
 // (crash or truncation): Verify reports it as not clean; a reopened file
@@ -42,12 +52,17 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Kinds written by the auditor itself.
 const (
 	KindCheckpoint = "checkpoint"
 	KindUnclean    = "audit.unclean"
+	// KindDiscontinuity: the file does not reach the record anchored in
+	// the store (cut back or replaced); attrs expected_seq, found_seq.
+	KindDiscontinuity = "audit.discontinuity"
 )
 
 // Checkpoint reasons.
@@ -83,6 +98,23 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync skips fsync (tests only).
 	NoSync bool
+	// Metrics registers tdmtap_audit_healthy, tdmtap_audit_write_errors_total,
+	// tdmtap_audit_records_dropped_total and tdmtap_audit_anchor_errors_total
+	// (nil: not registered).
+	Metrics prometheus.Registerer
+}
+
+// AnchorStore keeps the audit file's anchor outside the file: the seq and
+// SHA-256 of a record the file must still contain (hi/hi1/store.Store).
+type AnchorStore interface {
+	AuditAnchor() (seq uint64, hash [32]byte, ok bool, err error)
+	SetAuditAnchor(seq uint64, hash [32]byte) error
+}
+
+// Anchor is the externally kept seq and line hash of an audit record.
+type Anchor struct {
+	Seq  uint64
+	Hash [32]byte
 }
 
 // Auditor appends records to the audit file. It is safe for concurrent use.
@@ -98,6 +130,44 @@ type Auditor struct {
 	n    int // records since the last checkpoint
 	err  error
 	buf  []byte
+
+	path     string
+	openSeq  uint64   // the file's last seq when opened (0: empty or new chain)
+	openHash [32]byte // and its line's hash
+	anchor   AnchorStore
+
+	healthy   prometheus.Gauge
+	writeErrs prometheus.Counter
+	dropped   prometheus.Counter
+	anchorErr prometheus.Counter
+}
+
+func (a *Auditor) initMetrics(reg prometheus.Registerer) error {
+	a.healthy = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tdmtap", Subsystem: "audit", Name: "healthy",
+		Help: "1 while the audit chain is being written; 0 after a write or fsync failure (later records are dropped)."})
+	a.writeErrs = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tdmtap", Subsystem: "audit", Name: "write_errors_total",
+		Help: "Audit file write, fsync or close failures."})
+	a.dropped = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tdmtap", Subsystem: "audit", Name: "records_dropped_total",
+		Help: "Audit records not written because the chain had failed or was closed."})
+	a.anchorErr = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tdmtap", Subsystem: "audit", Name: "anchor_errors_total",
+		Help: "Failures to update the audit anchor in the hi1 store."})
+	a.healthy.Set(1)
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{a.healthy, a.writeErrs, a.dropped, a.anchorErr} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("audit: metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// fail records the chain's first failure.
+func (a *Auditor) fail(err error) {
+	a.err = err
+	a.writeErrs.Inc()
+	a.healthy.Set(0)
 }
 
 // Open opens (creating if needed) the audit file at path and continues its
@@ -121,7 +191,11 @@ func Open(path string, opt Options) (*Auditor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: open: %w", err)
 	}
-	a := &Auditor{opt: opt, log: log, f: f, kid: KeyID(opt.Key.Public().(ed25519.PublicKey))}
+	a := &Auditor{opt: opt, log: log, f: f, path: path, kid: KeyID(opt.Key.Public().(ed25519.PublicKey))}
+	if err := a.initMetrics(opt.Metrics); err != nil {
+		f.Close()
+		return nil, err
+	}
 	last, complete, err := lastLine(f)
 	if err != nil {
 		f.Close()
@@ -161,6 +235,7 @@ func Open(path string, opt Options) (*Auditor, error) {
 	if last != nil {
 		a.seq = r.Seq
 		a.prev = sha256.Sum256(last)
+		a.openSeq, a.openHash = a.seq, a.prev
 		clean := r.Kind == KindCheckpoint && r.Attr.Reason == ReasonShutdown
 		a.mu.Lock()
 		if !clean {
@@ -257,7 +332,7 @@ func (a *Auditor) Close() error {
 	}
 	a.checkpointLocked(ReasonShutdown)
 	if err := a.f.Close(); err != nil && a.err == nil {
-		a.err = fmt.Errorf("audit: close: %w", err)
+		a.fail(fmt.Errorf("audit: close: %w", err))
 	}
 	a.f = nil
 	return a.err
@@ -265,7 +340,7 @@ func (a *Auditor) Close() error {
 
 func (a *Auditor) appendLocked(kind string, attrs []slog.Attr) {
 	b := a.encode(kind, attrs, a.seq+1)
-	a.writeLocked(b)
+	a.writeLocked(spliceSig(b, ed25519.Sign(a.opt.Key, b)))
 }
 
 func (a *Auditor) checkpointLocked(reason string) {
@@ -274,8 +349,22 @@ func (a *Auditor) checkpointLocked(reason string) {
 	b := a.encode(KindCheckpoint, attrs, count)
 	sig := ed25519.Sign(a.opt.Key, b)
 	b = spliceSig(b, sig)
-	a.writeLocked(b)
+	if !a.writeLocked(b) {
+		return
+	}
 	a.n = 0
+	a.setAnchorLocked()
+}
+
+// setAnchorLocked stores the current record as the anchor (if anchored).
+func (a *Auditor) setAnchorLocked() {
+	if a.anchor == nil {
+		return
+	}
+	if err := a.anchor.SetAuditAnchor(a.seq, a.prev); err != nil {
+		a.anchorErr.Inc()
+		a.log.Error("audit anchor not updated", "err", err)
+	}
 }
 
 // spliceSig turns `{...}` into `{...,"sig":"<b64>"}`.
@@ -288,36 +377,41 @@ func spliceSig(b, sig []byte) []byte {
 	return out
 }
 
-func (a *Auditor) writeLocked(line []byte) {
+func (a *Auditor) writeLocked(line []byte) bool {
 	if a.f == nil {
 		if a.err == nil {
-			a.err = errors.New("audit: closed")
+			a.fail(errors.New("audit: closed"))
 		}
-		return
+		a.dropped.Inc()
+		return false
 	}
 	if a.err != nil {
 		// A failed write may have left a partial line: writing on would
 		// hide the damage behind a valid-looking chain. Stay failed.
+		a.dropped.Inc()
 		a.log.Error("audit record not written: earlier failure", "err", a.err)
-		return
+		return false
 	}
 	buf := append(append(a.buf[:0], line...), '\n')
 	a.buf = buf
 	if _, err := a.f.Write(buf); err != nil {
-		a.err = fmt.Errorf("audit: write: %w", err)
+		a.fail(fmt.Errorf("audit: write: %w", err))
+		a.dropped.Inc()
 		a.log.Error("audit write failed", "err", err)
-		return
+		return false
 	}
 	if !a.opt.NoSync {
 		if err := a.f.Sync(); err != nil {
-			a.err = fmt.Errorf("audit: fsync: %w", err)
+			a.fail(fmt.Errorf("audit: fsync: %w", err))
+			a.dropped.Inc()
 			a.log.Error("audit fsync failed", "err", err)
-			return
+			return false
 		}
 	}
 	a.seq++
 	a.prev = sha256.Sum256(line)
 	a.n++
+	return true
 }
 
 // encode writes a record's line (without sig and newline).

@@ -29,22 +29,31 @@ type Report struct {
 	Records     int    // lines checked and found good
 	Checkpoints int    // good signed checkpoints
 	LastSeq     uint64 // seq of the last good record
-	// Unsigned is the number of good records after the last checkpoint:
-	// they are chained but not yet covered by a signature.
+	// Unsigned is the number of good records after the last checkpoint
+	// (each is signed itself; the name stays for the report's wording).
 	Unsigned int
 	// Clean reports that the file ends with a shutdown checkpoint. A file
 	// that does not was truncated or its writer crashed.
 	Clean bool
 	// Bad is the first bad record (nil when the whole file is good).
 	Bad *Problem
+	// Discontinuities counts "audit.discontinuity" records: the writer
+	// found at some start that records anchored in the store were gone.
+	Discontinuities int
+	// Anchor is set when VerifyAnchored's anchor names a record the file
+	// does not reach (the file was cut back or replaced): it names the
+	// missing range.
+	Anchor string
 	// Warnings are findings that do not break the chain (unclean restarts,
 	// missing final checkpoint).
 	Warnings []string
 }
 
-// OK reports whether the file verified with no bad record and ended
-// cleanly.
-func (r *Report) OK() bool { return r.Bad == nil && r.Clean }
+// OK reports whether the file verified with no bad record, ended cleanly,
+// records no discontinuity and reaches the anchor (if one was given).
+func (r *Report) OK() bool {
+	return r.Bad == nil && r.Clean && r.Discontinuities == 0 && r.Anchor == ""
+}
 
 type rec struct {
 	Seq   *uint64         `json:"seq"`
@@ -62,10 +71,20 @@ type cpAttrs struct {
 }
 
 // Verify checks an audit file: every line parses, seq runs 1, 2, 3 … without
-// gaps, every prev is the SHA-256 of the line before, and every checkpoint
-// is signed by pub over its own line and counts its seq. It stops at the
-// first bad record. err is only for read failures.
+// gaps, every prev is the SHA-256 of the line before, every record is
+// signed by pub over its own line, and every checkpoint names pub and
+// counts its seq. It stops at the first bad record. err is only for read
+// failures.
 func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
+	return VerifyAnchored(r, pub, nil)
+}
+
+// VerifyAnchored is Verify that also checks the file against an anchor
+// kept outside it (the hi1 store's): the file must contain the anchored
+// record unchanged. A file cut back before it or deleted and restarted is
+// reported in Report.Anchor with the missing range; an anchored record
+// that differs is the bad record. A nil anchor checks nothing more.
+func VerifyAnchored(r io.Reader, pub ed25519.PublicKey, an *Anchor) (*Report, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, errors.New("audit: verify: bad public key")
 	}
@@ -75,6 +94,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 	prev := zeroHash
 	var want uint64 = 1
 	lastKind, lastReason := "", ""
+	var signed []byte
 	errStop := errors.New("stop")
 	bad := func(seq uint64, format string, args ...any) error {
 		rep.Bad = &Problem{Line: lineNo, Seq: seq, Reason: fmt.Sprintf(format, args...)}
@@ -111,23 +131,23 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 			}
 			return bad(seq, "prev hash does not match line %d: that line was altered, or records were removed or inserted", lineNo-1)
 		}
+		if x.Sig == "" {
+			return bad(seq, "record without signature")
+		}
+		i := bytes.LastIndex(line, []byte(`,"sig":"`))
+		if i < 0 || !bytes.HasSuffix(line, []byte(`"}`)) {
+			return bad(seq, "signature not in canonical position")
+		}
+		signed = append(append(signed[:0], line[:i]...), '}')
+		rawSig := line[i+len(`,"sig":"`) : len(line)-2]
+		if string(rawSig) != x.Sig {
+			return bad(seq, "signature not in canonical form")
+		}
+		sig, err := base64.StdEncoding.Strict().DecodeString(x.Sig)
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			return bad(seq, "signature malformed")
+		}
 		if x.Kind == KindCheckpoint {
-			if x.Sig == "" {
-				return bad(seq, "checkpoint without signature")
-			}
-			i := bytes.LastIndex(line, []byte(`,"sig":"`))
-			if i < 0 || !bytes.HasSuffix(line, []byte(`"}`)) {
-				return bad(seq, "checkpoint signature not in canonical position")
-			}
-			signed := append(append([]byte(nil), line[:i]...), '}')
-			rawSig := line[i+len(`,"sig":"`) : len(line)-2]
-			if string(rawSig) != x.Sig {
-				return bad(seq, "checkpoint signature not in canonical form")
-			}
-			sig, err := base64.StdEncoding.Strict().DecodeString(x.Sig)
-			if err != nil || len(sig) != ed25519.SignatureSize {
-				return bad(seq, "checkpoint signature malformed")
-			}
 			var ca cpAttrs
 			if err := json.Unmarshal(x.Attrs, &ca); err != nil {
 				return bad(seq, "checkpoint attributes unreadable")
@@ -145,14 +165,28 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 			rep.Unsigned = 0
 			lastReason = ca.Reason
 		} else {
-			if x.Sig != "" {
-				return bad(seq, "signature on a record that is not a checkpoint")
+			if !ed25519.Verify(pub, signed, sig) {
+				return bad(seq, "signature does not verify: the record was altered, or not signed by the given key")
 			}
 			rep.Unsigned++
 			lastReason = ""
-			if x.Kind == KindUnclean {
+			switch x.Kind {
+			case KindUnclean:
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("line %d (seq %d): the writer had stopped without a shutdown checkpoint before this point", lineNo, seq))
+			case KindDiscontinuity:
+				rep.Discontinuities++
+				var da struct {
+					Expected uint64 `json:"expected_seq"`
+					Found    uint64 `json:"found_seq"`
+					Detail   string `json:"detail"`
+				}
+				_ = json.Unmarshal(x.Attrs, &da)
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("line %d (seq %d): DISCONTINUITY recorded by the writer: the store anchored seq %d but the file then ended at seq %d: %s",
+					lineNo, seq, da.Expected, da.Found, da.Detail))
 			}
+		}
+		if an != nil && seq == an.Seq && sha256.Sum256(line) != an.Hash {
+			return bad(seq, "record differs from the one anchored in the store: the file was replaced")
 		}
 		lastKind = x.Kind
 		rep.Records++
@@ -167,6 +201,10 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 	if rep.Bad != nil {
 		return rep, nil
 	}
+	if an != nil && an.Seq > rep.LastSeq {
+		rep.Anchor = fmt.Sprintf("records seq %d-%d are missing: the file ends at seq %d but the store anchored seq %d (the file was cut back or replaced)",
+			rep.LastSeq+1, an.Seq, rep.LastSeq, an.Seq)
+	}
 	if lineNo > 0 && !endsNL {
 		rep.Warnings = append(rep.Warnings, "last line has no newline: the file was cut mid-record")
 	}
@@ -175,7 +213,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey) (*Report, error) {
 		rep.Warnings = append(rep.Warnings, "empty file")
 	} else if !rep.Clean {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-			"file ends at seq %d without a shutdown checkpoint (%d record(s) after the last signed checkpoint): truncated, or the writer is still running or crashed",
+			"file ends at seq %d without a shutdown checkpoint (%d record(s) after the last checkpoint): truncated, or the writer is still running or crashed",
 			rep.LastSeq, rep.Unsigned))
 	}
 	return rep, nil
