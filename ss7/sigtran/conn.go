@@ -38,7 +38,8 @@ var (
 // Conn is one association carrying M3UA messages with their stream number.
 // ReadMessage must be called from one goroutine at a time; WriteMessage is
 // safe for concurrent use. Both honour ctx (cancellation ends the blocked
-// call; for TCP through deadlines, for SCTP by closing the association).
+// call; for TCP through deadlines; for SCTP a read by closing the
+// association, a write by polling for send-buffer room).
 type Conn interface {
 	// ReadMessage reads one whole M3UA message into buf and returns its
 	// length and the SCTP stream it came on (0 on TCP).

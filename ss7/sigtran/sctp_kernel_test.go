@@ -274,6 +274,43 @@ func TestKernelSCTPPeerCloseAndCancel(t *testing.T) {
 	}
 }
 
+// Writing does not allocate; a write blocked on a peer that does not read
+// (its receive window and our send buffer full) returns when its context's
+// deadline passes.
+func TestKernelSCTPWriteCancel(t *testing.T) {
+	kernelOnly(t)
+	cli, _ := kpair(t, SCTPOptions{}, SCTPOptions{})
+	small := msg(1, 1, []byte("x"))
+	if n := testing.AllocsPerRun(20, func() {
+		if err := cli.WriteMessage(context.Background(), 2, small); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per write", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	m := msg(1, 1, make([]byte, 60000))
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 100000; i++ {
+			if err := cli.WriteMessage(ctx, 1, m); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("write to a peer that does not read: %v, want the deadline", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("blocked write did not return after its context's deadline")
+	}
+}
+
 func TestKernelSCTPDialRefused(t *testing.T) {
 	kernelOnly(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

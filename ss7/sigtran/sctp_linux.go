@@ -19,14 +19,13 @@ import (
 
 // sctpConn is a kernel SCTP association (one-to-one socket).
 //
-// The library's reads are blocking recvmsg calls without deadlines, so
-// context cancellation closes the association. Its SCTPRead does not check
-// MSG_TRUNC/MSG_EOR: a read that fills the whole buffer is treated as
-// truncation.
+// Reads are blocking recvmsg calls without deadlines, so the cancellation
+// of a read's context closes the association; writes poll (WriteMessage).
 type sctpConn struct {
 	c        *sctp.SCTPConn
 	out      uint16
 	wmu      sync.Mutex
+	wcmsg    [8]uint64 // the send control message, under wmu (64 bytes ≥ CmsgSpace(sndRcvInfoLen))
 	once     sync.Once
 	closeErr error
 
@@ -235,6 +234,16 @@ func (s *sctpConn) recvMessage(buf []byte) (n int, stream uint16, ppid uint32, e
 	}
 }
 
+// sndRcvInfoLen is the size of Linux's struct sctp_sndrcvinfo: stream u16,
+// ssn u16, flags u16, 2 bytes of padding, ppid u32 (at offset 8), context,
+// timetolive, tsn, cumtsn u32, assoc_id s32.
+const sndRcvInfoLen = 32
+
+// WriteMessage sends msg on stream with PPID 3. The send does not block in
+// the kernel (MSG_DONTWAIT): while the send buffer is full it polls for
+// room and gives up when ctx ends, so a peer that stops reading cannot hold
+// the writer forever. It does not allocate (the library's SCTPWrite builds
+// its control message with encoding/binary on every call).
 func (s *sctpConn) WriteMessage(ctx context.Context, stream uint16, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -242,14 +251,41 @@ func (s *sctpConn) WriteMessage(ctx context.Context, stream uint16, msg []byte) 
 	if stream >= s.out {
 		return fmt.Errorf("sigtran: sctp write on stream %d of %d", stream, s.out)
 	}
-	info := sctp.SndRcvInfo{Stream: stream, PPID: PPIDField(PPIDM3UA)}
 	s.wmu.Lock()
-	_, err := s.c.SCTPWrite(msg, &info)
-	s.wmu.Unlock()
-	if err != nil {
-		return fmt.Errorf("sigtran: sctp write: %w", err)
+	defer s.wmu.Unlock()
+	// The control message: one cmsghdr with struct sctp_sndrcvinfo, in
+	// 8-byte aligned storage owned by the connection (under wmu).
+	cb := unsafe.Slice((*byte)(unsafe.Pointer(&s.wcmsg[0])), syscall.CmsgSpace(sndRcvInfoLen))
+	clear(cb)
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&s.wcmsg[0]))
+	h.Level, h.Type = syscall.IPPROTO_SCTP, sctp.SCTP_CMSG_SNDRCV
+	h.SetLen(syscall.CmsgLen(sndRcvInfoLen))
+	info := cb[syscall.CmsgLen(0):]
+	binary.NativeEndian.PutUint16(info[0:2], stream)
+	binary.NativeEndian.PutUint32(info[8:12], PPIDField(PPIDM3UA))
+	for {
+		fd := connFD(s.c)
+		if fd < 0 {
+			return fmt.Errorf("sigtran: sctp write: %w", ErrClosed)
+		}
+		_, err := syscall.SendmsgN(fd, msg, cb, nil, syscall.MSG_DONTWAIT)
+		switch err {
+		case nil:
+			return nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+		default:
+			return fmt.Errorf("sigtran: sctp write: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sigtran: sctp write: %w", err)
+		}
+		pfd := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		if _, err := unix.Poll(pfd[:], 100); err != nil && err != unix.EINTR {
+			return fmt.Errorf("sigtran: sctp write: poll: %w", err)
+		}
 	}
-	return nil
 }
 
 func (s *sctpConn) Close() error {
