@@ -87,6 +87,7 @@ func BenchmarkDataSend(b *testing.B) {
 	pd := ProtocolData{OPC: 100, DPC: 200, SI: 5, NI: 2, SLS: 3, Payload: isupIAM}
 	ctx := context.Background()
 	b.ReportAllocs()
+	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		if err := a.sendData(ctx, 1, true, &pd); err != nil {
