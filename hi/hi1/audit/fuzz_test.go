@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,16 +32,26 @@ func FuzzAuditVerify(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(`{"seq":1,"time":"2026-01-01T00:00:00Z","kind":"checkpoint","attrs":{},"prev":"00","sig":"AA=="}` + "\n"))
+	// The anchor of the good file: its shutdown checkpoint.
+	ls := bytes.Split(bytes.TrimSuffix(good, []byte("\n")), []byte("\n"))
+	an := &Anchor{Seq: uint64(len(ls)), Hash: sha256.Sum256(ls[len(ls)-1])}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rep, err := Verify(bytes.NewReader(b), pub)
 		if err != nil {
 			t.Fatal(err)
 		}
+		arep, err := VerifyAnchored(bytes.NewReader(b), pub, an)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if arep.OK() && !bytes.Equal(b, good) && len(b) <= len(good) {
+			// Reaching the anchor means holding the good file's last
+			// line; no shorter or equal-length other file can.
+			t.Fatalf("altered file verified against the anchor")
+		}
 		if rep.OK() && len(b) == len(good) && !bytes.Equal(b, good) {
-			// Same length, different bytes, yet verified: only acceptable
-			// when the difference is confined to JSON-insignificant
-			// characters of unsigned lines — which this file has none of
-			// after its final checkpoint.
+			// Same length, different bytes, yet verified: every line is
+			// signed over its exact bytes, so this cannot be.
 			t.Fatalf("altered file verified clean")
 		}
 	})

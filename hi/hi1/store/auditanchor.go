@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var kAuditAnchor = []byte("audit_anchor")
@@ -63,7 +64,7 @@ func readAnchor(tx *bolt.Tx) (uint64, [32]byte, bool) {
 func ReadAuditAnchor(path string) (seq uint64, hash [32]byte, ok bool, err error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			err = fmt.Errorf("%w (the store is locked by a running node: verify against a copy)", err)
 		}
 		return 0, hash, false, fmt.Errorf("hi1 store: %s: %w", path, err)
