@@ -173,13 +173,13 @@ func TestHI1ModifyIRIOnlyStopsContent(t *testing.T) {
 	h := withHI1(t, ts)
 	d := start(t, ts)
 	defer stop(t, d)
-	xid, cin, done := liveCall(t, ts, h, d, 2*time.Second)
+	xid, cin, done := liveCall(t, ts, h, d, 5*time.Second)
 
 	h.x1Do(t, d, &x1.Request{Type: x1.ModifyTask, Task: h.x1Task(xid, x1LIID, x1NSN, x1.X2Only, time.Now().Add(time.Hour))})
-	ccQuiet(t, d, ts.lemf, "after the IRI-only modify")
 	if n := d.Bridge().Active(); n != 1 {
 		t.Fatalf("%d intercepts active after the IRI-only modify, want 1", n)
 	}
+	ccQuiet(t, d, ts.lemf, "after the IRI-only modify")
 	<-done
 	untilEnd(t, ts.lemf, cin, time.Now(), testDeadline)
 	stop(t, d)
