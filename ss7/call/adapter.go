@@ -39,6 +39,7 @@ type AdapterStats struct {
 	ISUP           uint64 // ISUP messages decoded and tracked
 	ISUPBad        uint64 // ISUP messages that failed to decode (dropped, counted, logged)
 	ISUPMalformed  uint64 // ISUP messages tracked although some optional parameter was malformed
+	ISUPPartial    uint64 // ISUP messages tracked although partially decoded (damaged optional part or parameters skipped; counted, logged)
 	SCCP           uint64 // SCCP messages decoded
 	SCCPBad        uint64 // SCCP messages that failed to decode
 	OtherSI        uint64 // messages of other service indicators (ignored)
@@ -48,7 +49,10 @@ type AdapterStats struct {
 // Adapter takes M3UA DATA indications (it is an m3ua.Handler), decodes ISUP
 // (SI=5) with the link's variant into a reused isup.Message and feeds the
 // Tracker; SCCP (SI=3) goes to the sccp decoder. A message that fails to
-// decode is counted and logged (without numbers) and changes no state.
+// decode is counted and logged (without numbers) and changes no state. A
+// message whose mandatory part decoded but whose optional part is damaged
+// (isup.Message.Partial) is counted, logged and still tracked: what decoded
+// (the numbers of an IAM) is not lost.
 type Adapter struct {
 	t       *Tracker
 	cfg     AdapterConfig
@@ -60,7 +64,7 @@ type Adapter struct {
 	ansi    sccp.Decoder
 	lastLog time.Time
 
-	isupOK, isupBad, isupMal, sccpOK, sccpBad, other, suppressed atomic.Uint64
+	isupOK, isupBad, isupMal, isupPartial, sccpOK, sccpBad, other, suppressed atomic.Uint64
 }
 
 var _ m3ua.Handler = (*Adapter)(nil)
@@ -99,6 +103,10 @@ func (a *Adapter) HandleData(_ context.Context, ind *m3ua.Indication) {
 		}
 		if a.msg.MalformedParams > 0 {
 			a.isupMal.Add(1)
+		}
+		if a.msg.Partial() {
+			a.isupPartial.Add(1)
+			a.logPartial(ind, &a.msg)
 		}
 		a.isupOK.Add(1)
 		recv := ind.Received
@@ -141,11 +149,31 @@ func (a *Adapter) logBad(ind *m3ua.Indication, proto string, err error) {
 		"suppressed_before", a.suppressed.Load(), "err", err)
 }
 
+// logPartial logs a partially decoded ISUP message that is still tracked,
+// under the same rate limit as logBad; message and parameter codes only.
+func (a *Adapter) logPartial(ind *m3ua.Indication, m *isup.Message) {
+	now := time.Now()
+	if now.Sub(a.lastLog) < time.Second {
+		a.suppressed.Add(1)
+		return
+	}
+	a.lastLog = now
+	var reason any
+	if m.Damaged != nil {
+		reason = m.Damaged
+	}
+	a.log.Warn("ISUP message partially decoded, tracked", "link", ind.Link,
+		"opc", ind.PD.OPC, "dpc", ind.PD.DPC, "sls", ind.PD.SLS, "len", len(ind.PD.Payload),
+		"msg", m.Type.String(), "cic", m.CIC, "skipped_params", m.SkippedParams,
+		"suppressed_before", a.suppressed.Load(), "damage", reason)
+}
+
 // Stats returns a snapshot of the counters.
 func (a *Adapter) Stats() AdapterStats {
 	return AdapterStats{
 		ISUP: a.isupOK.Load(), ISUPBad: a.isupBad.Load(), ISUPMalformed: a.isupMal.Load(),
-		SCCP: a.sccpOK.Load(), SCCPBad: a.sccpBad.Load(), OtherSI: a.other.Load(),
+		ISUPPartial: a.isupPartial.Load(),
+		SCCP:        a.sccpOK.Load(), SCCPBad: a.sccpBad.Load(), OtherSI: a.other.Load(),
 		LogsSuppressed: a.suppressed.Load(),
 	}
 }
@@ -163,6 +191,7 @@ func (a *Adapter) Register(reg prometheus.Registerer, labels prometheus.Labels) 
 		{"isup_total", "ISUP messages decoded and tracked.", &a.isupOK},
 		{"isup_bad_total", "ISUP messages that failed to decode.", &a.isupBad},
 		{"isup_malformed_params_total", "ISUP messages with a malformed optional parameter.", &a.isupMal},
+		{"isup_partial_total", "ISUP messages tracked although partially decoded (damaged optional part or parameters skipped).", &a.isupPartial},
 		{"sccp_total", "SCCP messages decoded.", &a.sccpOK},
 		{"sccp_bad_total", "SCCP messages that failed to decode.", &a.sccpBad},
 		{"other_si_total", "Messages of other service indicators.", &a.other},

@@ -182,3 +182,53 @@ func TestAdapterConcurrentLinks(t *testing.T) {
 		t.Errorf("tracker %+v adapter %+v", s, a.Stats())
 	}
 }
+
+// An IAM whose optional part is damaged after the numbers (a parameter length
+// past the end) is still tracked with its numbers, counted and logged without
+// them; so is one with more unknown parameters than the decoder keeps.
+func TestAdapterTracksPartialIAM(t *testing.T) {
+	r := &rec{}
+	tr := NewTracker(Config{}, r)
+	var logBuf bytes.Buffer
+	a := NewAdapter(tr, AdapterConfig{Variant: isup.ITU, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	ctx := context.Background()
+	good := encode(t, isup.ITU, iam(300, "0301234567", "0409876543"))
+	// replace end-of-optional-parameters with a parameter running past the end
+	bad := append(append([]byte(nil), good[:len(good)-1]...), 0xFE, 0x20, 0x01)
+	a.HandleData(ctx, ind("eu", SIISUP, pcA, pcB, bad, t0))
+	many := append([]byte(nil), good[:len(good)-1]...)
+	many[0], many[1] = 0x2d, 0x01 // CIC 301
+	for i := 0; i < isup.MaxRawParams+3; i++ {
+		many = append(many, 0xFE, 0x01, byte(i))
+	}
+	many = append(many, 0)
+	a.HandleData(ctx, ind("eu", SIISUP, pcA, pcB, many, t0.Add(time.Second)))
+	if got := r.kinds(); got != "attempt#1 attempt#2" {
+		t.Fatalf("events %s", got)
+	}
+	if r.ev[0].Circuit.CIC != 300 || r.ev[0].Called.String() != "0301234567" || r.ev[0].Calling.String() != "0409876543" {
+		t.Errorf("partial IAM tracked as cic %d called %q calling %q", r.ev[0].Circuit.CIC, r.ev[0].Called.String(), r.ev[0].Calling.String())
+	}
+	if r.ev[1].Circuit.CIC != 301 || r.ev[1].Called.String() != "0301234567" {
+		t.Errorf("IAM with many params tracked as cic %d called %q", r.ev[1].Circuit.CIC, r.ev[1].Called.String())
+	}
+	if s := a.Stats(); s.ISUP != 2 || s.ISUPPartial != 2 || s.ISUPBad != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	logs := logBuf.String()
+	if !strings.Contains(logs, "partially decoded") || !strings.Contains(logs, "damage=") {
+		t.Errorf("no log line for the partial IAM: %q", logs)
+	}
+	for _, d := range []string{"0301234567", "0409876543"} {
+		if strings.Contains(logs, d) {
+			t.Errorf("log contains number %s: %q", d, logs)
+		}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := a.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "tdmtap_call_adapter_isup_partial_total"); err != nil || n != 1 {
+		t.Errorf("gathered %d: %v", n, err)
+	}
+}

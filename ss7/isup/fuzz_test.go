@@ -7,7 +7,9 @@ import (
 
 // FuzzDecode decodes arbitrary input in both variants; whatever decodes
 // must re-encode, and the re-encoding must decode and re-encode to the same
-// bytes (and the same numbers).
+// bytes (and the same numbers). A partially decoded message (damaged
+// optional part, skipped parameters) re-encodes what it kept, which decodes
+// whole.
 func FuzzDecode(f *testing.F) {
 	for _, v := range []Variant{ITU, ANSI} {
 		for _, typ := range allTypes(v) {
@@ -36,6 +38,13 @@ func FuzzDecode(f *testing.F) {
 		var m2 Message
 		if err := m2.Decode(v, out); err != nil {
 			t.Fatalf("re-decode of % x (from % x): %v", out, data, err)
+		}
+		if m2.Partial() {
+			t.Fatalf("re-encoding % x of % x (damaged %v, skipped %d) decodes partially: %v, skipped %d",
+				out, data, m.Damaged, m.SkippedParams, m2.Damaged, m2.SkippedParams)
+		}
+		if m.Damaged != nil && m.Damaged.Error() == "" {
+			t.Fatal("empty damage reason")
 		}
 		out2, err := m2.Append(v, nil)
 		if err != nil || !bytes.Equal(out, out2) {

@@ -3,7 +3,8 @@ package isup
 import "fmt"
 
 // MaxRawParams is how many raw (unknown or repeated) optional parameters a
-// Message keeps; more make Decode fail with ErrTooManyParams.
+// Message keeps; Decode skips and counts (SkippedParams) any beyond it, and
+// AddRaw fails with ErrTooManyParams.
 const MaxRawParams = 16
 
 const maxOrder = 48
@@ -65,6 +66,17 @@ type Message struct {
 	// MalformedParams counts optional parameters whose typed decoding
 	// failed; they are kept as raw parameters.
 	MalformedParams uint8
+	// SkippedParams counts optional parameters Decode skipped because the
+	// message held more than it can keep (MaxRawParams raw ones); saturates
+	// at 255.
+	SkippedParams uint8
+	// Damaged is set by Decode (which then returns nil) when the optional
+	// part is damaged: a pointer or parameter length runs past the end of the
+	// message. The mandatory part and every optional parameter before the
+	// damage are decoded; the rest is lost. It names message and parameter
+	// codes only, never digits. Damage to the mandatory part is an error
+	// from Decode instead.
+	Damaged error
 
 	known    bool
 	cicSpare uint8 // high bits of the CIC octet pair outside the variant's CIC
@@ -104,6 +116,10 @@ func (m *Message) AddRaw(code ParamCode, value []byte) error {
 	m.norder++
 	return nil
 }
+
+// Partial reports whether the last Decode lost part of the message
+// (Damaged or SkippedParams); what it kept is usable.
+func (m *Message) Partial() bool { return m.Damaged != nil || m.SkippedParams > 0 }
 
 // Reset clears the message.
 func (m *Message) Reset() { *m = Message{} }
@@ -579,7 +595,8 @@ func (m *Message) Decode(v Variant, b []byte) error {
 	}
 	i := pp + int(p[pp])
 	if i > len(p) {
-		return fmt.Errorf("isup: %v optional part: %w", m.Type, ErrBadPointer)
+		m.Damaged = fmt.Errorf("isup: %v optional part: %w", m.Type, ErrBadPointer)
+		return nil
 	}
 	if i == len(p) {
 		m.optEmpty, m.noEOP = true, true
@@ -598,31 +615,37 @@ func (m *Message) Decode(v Variant, b []byte) error {
 		if code == PEndOfOptional {
 			return nil
 		}
-		if i+1 >= len(p) {
-			return &ParamError{m.Type, code, ErrTruncated}
+		if i+1 >= len(p) || i+2+int(p[i+1]) > len(p) {
+			// Keep what came before: a target's call must not be lost
+			// to a damaged trailing parameter.
+			m.Damaged = &ParamError{m.Type, code, ErrTruncated}
+			return nil
 		}
 		l := int(p[i+1])
-		if i+2+l > len(p) {
-			return &ParamError{m.Type, code, ErrTruncated}
-		}
 		val := p[i+2 : i+2+l]
 		i += 2 + l
-		if int(m.norder) >= maxOrder {
-			return fmt.Errorf("isup: %v: %w", m.Type, ErrTooManyParams)
-		}
 		s := slotFor(v, code)
 		if s != sNone && !m.slotPresent(s) {
 			if err := m.slotDecode(s, val); err == nil {
-				m.order[m.norder] = uint8(s)
-				m.norder++
+				if int(m.norder) < maxOrder {
+					m.order[m.norder] = uint8(s)
+					m.norder++
+				}
 				continue
 			}
 			m.slotClear(s)
 			m.MalformedParams++
 		}
-		if err := m.AddRaw(code, val); err != nil {
-			return fmt.Errorf("isup: %v: %w", m.Type, err)
+		if int(m.nraw) >= MaxRawParams || int(m.norder) >= maxOrder {
+			if m.SkippedParams < 255 {
+				m.SkippedParams++
+			}
+			continue
 		}
+		m.raw[m.nraw] = RawParam{Code: code, Value: val}
+		m.order[m.norder] = 0x80 | m.nraw
+		m.nraw++
+		m.norder++
 	}
 }
 

@@ -130,7 +130,6 @@ func TestDecodeErrors(t *testing.T) {
 		{[]byte{0x01, 0x00, 0x0C, 0x09, 0x00}, ErrBadPointer},            // REL pointer beyond
 		{[]byte{0x01, 0x00, 0x0C, 0x02, 0x00, 0x05, 0x80}, ErrTruncated}, // REL cause length beyond
 		{[]byte{0x01, 0x00, 0x0C, 0x02, 0x00, 0x01, 0x80}, ErrTruncated}, // cause 1 octet
-		{[]byte{0x01, 0x00, 0x09, 0x01, 0x0A, 0x09, 0x03}, ErrTruncated}, // ANM opt param beyond
 		{[]byte{0x01, 0x00, 0x17, 0x01, 0x22, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33}, ErrTooLong},
 	}
 	for i, c := range cases {

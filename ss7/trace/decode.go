@@ -82,7 +82,7 @@ type Record struct {
 	SCCPCause   *uint8   `json:"sccp_cause,omitempty"`
 	DataLen     *int     `json:"data_len,omitempty"`
 
-	Error string `json:"error,omitempty"` // ISUP/SCCP decode error (routing label fields still set)
+	Error string `json:"error,omitempty"` // ISUP/SCCP decode error (routing label fields still set), or what a partial ISUP decode lost
 }
 
 // Address is an SCCP party address in a Record.
@@ -378,6 +378,12 @@ func (d *decoder) ss7(n int, ts time.Time, pd *m3ua.ProtocolData) {
 			d.sum.Errors++
 			d.write(&rec)
 			return
+		}
+		switch {
+		case m.Damaged != nil:
+			rec.Error = "partially decoded: " + m.Damaged.Error()
+		case m.SkippedParams > 0:
+			rec.Error = "partially decoded: " + strconv.Itoa(int(m.SkippedParams)) + " optional parameters skipped"
 		}
 		cic := m.CIC
 		rec.CIC = &cic
