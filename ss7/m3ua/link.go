@@ -329,14 +329,25 @@ type rxState struct {
 
 // readLoop reads messages until the association fails. DATA is decoded and
 // handed to h in order when dataOK allows it; everything else goes to
-// onCtrl. Malformed messages are answered with ERR and the link stays up;
-// transport errors end the loop.
+// onCtrl. Malformed messages are answered with ERR and the link stays up, as
+// it does for a message the transport dropped for its PPID; other transport
+// errors end the loop.
 func (a *assoc) readLoop(ctx context.Context, h Handler, dataOK func() bool, onCtrl msgHandler) error {
 	buf := make([]byte, sigtran.ReadBufferSize)
 	rx := &rxState{}
 	rx.ind.Link = a.cfg.Name
+	var wrongPPID uint64
 	for {
 		n, stream, err := a.conn.ReadMessage(ctx, buf)
+		if errors.Is(err, sigtran.ErrWrongPPID) {
+			// One message dropped by the transport; the association is
+			// intact (a peer bug on one message must not drop the link).
+			a.lm.err("wrong_ppid")
+			if wrongPPID++; wrongPPID&(wrongPPID-1) == 0 { // 1st, 2nd, 4th, 8th, ...
+				a.log.Warn("m3ua message with a wrong SCTP PPID dropped", "stream", stream, "dropped", wrongPPID, "err", err)
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				a.lm.err("transport")

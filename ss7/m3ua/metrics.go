@@ -22,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"link", "dir", "class", "type"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tdmtap_m3ua_errors_total",
-			Help: "M3UA errors by link and kind (decode, err_sent, err_received, transport, heartbeat_lost, handler).",
+			Help: "M3UA errors by link and kind (decode, err_sent, err_received, transport, wrong_ppid, heartbeat_lost, handler).",
 		}, []string{"link", "kind"}),
 		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tdmtap_m3ua_link_state",

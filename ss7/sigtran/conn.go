@@ -33,6 +33,10 @@ var (
 	ErrTruncated = errors.New("sigtran: message truncated")
 	// ErrClosed: the association is closed.
 	ErrClosed = errors.New("sigtran: association closed")
+	// ErrWrongPPID: an SCTP message carried a payload protocol identifier
+	// other than M3UA's (RFC 4666: 3) and was dropped. The association is
+	// intact; count it, log it and keep reading.
+	ErrWrongPPID = errors.New("sigtran: message with a non-M3UA SCTP PPID dropped")
 )
 
 // Conn is one association carrying M3UA messages with their stream number.

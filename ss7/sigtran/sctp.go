@@ -48,6 +48,17 @@ func PPIDFromField(f uint32) uint32 {
 	return binary.BigEndian.Uint32(b[:])
 }
 
+// CheckPPID decides about a received message by its PPID (the value, not
+// the sinfo_ppid field): M3UA's (3) and unspecified (0) are accepted; any
+// other drops just that message with an error wrapping ErrWrongPPID (a peer
+// bug on one message must not end the association).
+func CheckPPID(ppid uint32) error {
+	if ppid == PPIDM3UA || ppid == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: PPID %d, want %d", ErrWrongPPID, ppid, PPIDM3UA)
+}
+
 // StreamForSLS picks the outbound stream for a DATA message: stream 0 is
 // kept for management (RFC 4666 §1.4.7), so with n outbound streams the
 // SLS values are spread over 1..n-1; with fewer than 2 streams everything

@@ -398,9 +398,11 @@ func TestKernelSCTPPPIDOnWire(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, s, err := srv.ReadMessage(ctx, make([]byte, ReadBufferSize))
-	if !errors.Is(err, ErrFraming) || s != 15 {
-		t.Errorf("naive PPID 3 write: stream %d err %v, want ErrFraming (0x03000000 on the wire)", s, err)
+	if !errors.Is(err, ErrWrongPPID) || errors.Is(err, ErrFraming) || s != 15 {
+		t.Errorf("naive PPID 3 write: stream %d err %v, want ErrWrongPPID (0x03000000 on the wire)", s, err)
 	}
+	// The message was dropped, the association stays usable.
+	exchange(t, cli, srv, msgs[:2], 2)
 	time.Sleep(200 * time.Millisecond) // let the last SACKs pass the capture
 	dc.Process.Signal(syscall.SIGINT)
 	if err := dc.Wait(); err != nil {

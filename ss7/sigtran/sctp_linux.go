@@ -167,8 +167,8 @@ func (s *sctpConn) ReadMessage(ctx context.Context, buf []byte) (int, uint16, er
 		}
 		return 0, 0, fmt.Errorf("sigtran: sctp read: %w", err)
 	}
-	if p := PPIDFromField(ppid); p != PPIDM3UA && p != 0 {
-		return n, stream, fmt.Errorf("%w: sctp PPID %d, want %d", ErrFraming, p, PPIDM3UA)
+	if err := CheckPPID(PPIDFromField(ppid)); err != nil {
+		return 0, stream, fmt.Errorf("sigtran: sctp read on stream %d: %w", stream, err)
 	}
 	return n, stream, nil
 }

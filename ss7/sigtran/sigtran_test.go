@@ -254,3 +254,21 @@ func TestStatusOutStreams(t *testing.T) {
 		t.Fatal("short status")
 	}
 }
+
+// A wrong PPID drops one message (ErrWrongPPID), it is not a framing error
+// that would end the association. The kernel path (ReadMessage returning it
+// and the association staying usable) is covered by make test-sctp
+// (TestKernelSCTPPPIDOnWire).
+func TestCheckPPID(t *testing.T) {
+	for _, p := range []uint32{PPIDM3UA, 0} {
+		if err := CheckPPID(p); err != nil {
+			t.Errorf("PPID %d: %v", p, err)
+		}
+	}
+	for _, p := range []uint32{1, 46, 0x03000000, 0xffffffff} {
+		err := CheckPPID(p)
+		if !errors.Is(err, ErrWrongPPID) || errors.Is(err, ErrFraming) {
+			t.Errorf("PPID %#x: %v, want ErrWrongPPID and not ErrFraming", p, err)
+		}
+	}
+}
