@@ -70,4 +70,3 @@ func TestWrongPPIDKeepsAssociation(t *testing.T) {
 		t.Errorf("%d log lines for 3 drops, want 2 (1st and 2nd): %q", n, logBuf.String())
 	}
 }
-
