@@ -86,7 +86,7 @@ type Stats struct {
 	RLCWithoutCall uint64 // RLC with neither a call nor a REL/RSC before it
 	Orphans        uint64 // call messages (ACM, ANM, SAM, ...) without a call
 	Resets         uint64 // circuits reset (RSC, or covered by GRS)
-	Circuits       uint64 // circuits in the table
+	Circuits       uint64 // circuits in the table (circuits that had a call, are blocked or await an RLC)
 	Active         uint64 // calls in progress
 }
 
@@ -95,15 +95,31 @@ type counters struct {
 	rlcNoREL, rlcNoCall, orphans, resets, circuits, active atomic.Uint64
 }
 
+// rlcWaitSize bounds how many never-seen circuits a REL or RSC without a
+// call is remembered for (expecting their RLC) outside the circuit table.
+const rlcWaitSize = 256
+
 // Tracker follows every circuit. Its methods are safe for concurrent use;
 // the Sink is called with the lock held.
+//
+// The circuit table is bounded by the traffic that needs state: circuits
+// that carried a call, that are blocked, or that await an RLC. REL, RSC, UBL
+// and CGU on a circuit never seen do not create an entry (a flood of them
+// on random CICs does not grow the table); the RLC that a REL/RSC without
+// call expects is remembered in a small ring instead (the oldest forgotten
+// first, its RLC then counted as without call). A circuit that becomes idle
+// and unblocked outside a call (unblocked, or its awaited RLC seen) leaves
+// the table.
 type Tracker struct {
 	mu       sync.Mutex
 	cfg      Config
 	sink     Sink
 	circuits map[CircuitKey]*circuit
 	slab     []circuit
+	free     []*circuit // removed circuits, reused before the slab grows
 	active   []*circuit
+	rlcWait  [rlcWaitSize]rlcWaiter
+	rlcNext  int
 	ev       Event
 	nextID   uint64
 	c        counters
@@ -174,12 +190,56 @@ func (t *Tracker) Register(reg prometheus.Registerer, labels prometheus.Labels) 
 	return nil
 }
 
+type rlcWaiter struct {
+	k  CircuitKey
+	ok bool
+}
+
+// expectRLC remembers that circuit k (not in the table) awaits an RLC.
+func (t *Tracker) expectRLC(k CircuitKey) {
+	for i := range t.rlcWait {
+		if w := &t.rlcWait[i]; w.ok && w.k == k {
+			return
+		}
+	}
+	t.rlcWait[t.rlcNext] = rlcWaiter{k: k, ok: true}
+	t.rlcNext = (t.rlcNext + 1) % rlcWaitSize
+}
+
+// takeRLC reports whether circuit k (not in the table) awaited an RLC and
+// forgets it.
+func (t *Tracker) takeRLC(k CircuitKey) bool {
+	for i := range t.rlcWait {
+		if w := &t.rlcWait[i]; w.ok && w.k == k {
+			w.ok = false
+			return true
+		}
+	}
+	return false
+}
+
+// removeIfIdle takes c out of the table when it holds no state: no call,
+// no RLC awaited, not blocked.
+func (t *Tracker) removeIfIdle(c *circuit) {
+	if c.st != stIdle || c.blockedA || c.blockedB || c.activeIdx >= 0 {
+		return
+	}
+	delete(t.circuits, c.key)
+	t.c.circuits.Add(^uint64(0))
+	*c = circuit{activeIdx: -1}
+	t.free = append(t.free, c)
+}
+
 func (t *Tracker) lookup(k CircuitKey, create bool) *circuit {
 	if c := t.circuits[k]; c != nil || !create {
 		return c
 	}
 	var c *circuit
-	if len(t.slab) < cap(t.slab) {
+	if n := len(t.free); n > 0 {
+		c = t.free[n-1]
+		t.free[n-1] = nil
+		t.free = t.free[:n-1]
+	} else if len(t.slab) < cap(t.slab) {
 		t.slab = t.slab[:len(t.slab)+1]
 		c = &t.slab[len(t.slab)-1]
 	} else {
@@ -283,7 +343,13 @@ func (t *Tracker) Handle(recv time.Time, ni uint8, opc, dpc uint32, m *isup.Mess
 	case isup.IAM:
 		t.iam(recv, k, opc, dpc, m)
 	case isup.RSC:
-		c := t.lookup(k, true)
+		c := t.lookup(k, false)
+		if c == nil {
+			t.c.resets.Add(1)
+			t.expectRLC(k)
+			t.emit(t.bareEvent(Reset, k, recv, opc, isup.RSC))
+			return
+		}
 		t.reset(c, recv, opc, isup.RSC)
 		c.st = stResetting
 	case isup.GRS:
@@ -296,7 +362,7 @@ func (t *Tracker) Handle(recv time.Time, ni uint8, opc, dpc uint32, m *isup.Mess
 			}
 		}
 	case isup.BLO, isup.UBL:
-		t.block(t.lookup(k, true), recv, opc, m.Type, m.Type == isup.BLO, false)
+		t.block(k, recv, opc, m.Type, m.Type == isup.BLO, false)
 	case isup.CGB, isup.CGU:
 		n := int(m.RangeStatus.Range) + 1
 		hw := m.CGSMT.Kind() == 1
@@ -306,7 +372,7 @@ func (t *Tracker) Handle(recv time.Time, ni uint8, opc, dpc uint32, m *isup.Mess
 			}
 			kk := k
 			kk.CIC = m.CIC + uint16(i)
-			t.block(t.lookup(kk, true), recv, opc, m.Type, m.Type == isup.CGB, hw)
+			t.block(kk, recv, opc, m.Type, m.Type == isup.CGB, hw)
 		}
 	default:
 		t.callMsg(k, recv, opc, m)
@@ -363,20 +429,36 @@ func (t *Tracker) reset(c *circuit, now time.Time, opc uint32, mt isup.MsgType) 
 	t.emit(t.event(Reset, c, now, opc, mt))
 }
 
-func (t *Tracker) block(c *circuit, now time.Time, opc uint32, mt isup.MsgType, on, hw bool) {
+// bareEvent prepares the reused event for circuit k without a call.
+func (t *Tracker) bareEvent(kind EventKind, k CircuitKey, now time.Time, from uint32, mt isup.MsgType) *Event {
+	e := &t.ev
+	*e = Event{Kind: kind, Time: now, Circuit: k, FromPC: from, Msg: mt}
+	return e
+}
+
+func (t *Tracker) block(k CircuitKey, now time.Time, opc uint32, mt isup.MsgType, on, hw bool) {
+	c := t.lookup(k, on)
+	if c == nil {
+		// Unblocking a circuit never seen: nothing to keep.
+		e := t.bareEvent(Unblocked, k, now, opc, mt)
+		e.Hardware = hw
+		t.emit(e)
+		return
+	}
+	defer t.removeIfIdle(c)
 	if opc == c.key.PCA {
 		c.blockedA = on
 	} else {
 		c.blockedB = on
 	}
-	k := Unblocked
+	kind := Unblocked
 	if on {
-		k = Blocked
+		kind = Blocked
 	}
 	if c.st.hasCall() {
 		c.lastAt = now
 	}
-	e := t.event(k, c, now, opc, mt)
+	e := t.event(kind, c, now, opc, mt)
 	e.Hardware = hw
 	if on && hw && c.st.hasCall() {
 		e.Ends = true
@@ -395,12 +477,18 @@ func (t *Tracker) callMsg(k CircuitKey, now time.Time, opc uint32, m *isup.Messa
 		case isup.REL:
 			t.c.relNoCall.Add(1)
 			// Remember it so the RLC that follows is expected.
-			c = t.lookup(k, true)
-			c.st = stRelNoCall
+			if c != nil {
+				c.st = stRelNoCall
+			} else {
+				t.expectRLC(k)
+			}
 			t.orphan(k, now, opc, m)
 		case isup.RLC:
 			if c != nil && (c.st == stRelNoCall || c.st == stResetting) {
 				c.st = stIdle
+				t.removeIfIdle(c)
+			} else if c == nil && t.takeRLC(k) {
+				// expected: the REL or RSC of a never-seen circuit
 			} else {
 				t.c.rlcNoCall.Add(1)
 				t.orphan(k, now, opc, m)
