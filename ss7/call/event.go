@@ -14,7 +14,8 @@
 //   - REL on a circuit without a known call (the tap started mid-call, or
 //     the IAM was lost): counted (RELWithoutCall); an Orphan event reports
 //     it (no call is attached). The RLC that follows is then expected and
-//     not counted or reported again.
+//     not counted or reported again (for a circuit never seen, as long as it
+//     is among the last 256 such circuits: they are not put in the table).
 //   - RLC while a call is active but no REL was seen: the call ends with a
 //     ReleaseComplete event (counted in RLCWithoutREL). RLC with neither call
 //     nor REL/RSC: counted (RLCWithoutCall) and reported as an Orphan event.
@@ -34,6 +35,9 @@
 //     never seen have no state to reset).
 //   - CGB of type hardware failure ends an active call (Q.764 §2.8.2);
 //     maintenance blocking and BLO do not.
+//   - The circuit table holds circuits that carried a call, are blocked or
+//     await an RLC: REL, RSC, UBL and CGU on a never-seen circuit add none,
+//     and a circuit left idle and unblocked outside a call is removed.
 //
 // The supervision timer is driven by Tick(now); calls idle for longer than
 // the configured limits end with EndedUnseen. No goroutine per circuit.
