@@ -170,8 +170,8 @@ func TestBad(t *testing.T) {
 		f + `75: destination lemf-1: cc_spool_bytes: 10000 bytes out of range`,
 		f + `76: destination lemf-1: keepalive: "forever" is not a duration`,
 		f + `80: destination lemf-2: spool_dir spool/x is already used by destination lemf-1 (line 66)`,
-		f + `83: warrant W1: target: number "+4420794600001234" has more than 15 digits`,
-		f + `87: warrant W1: destination "lemf-9" is not defined in testdata/bad.yaml`,
+		f + `83: warrant: target: number has more than 15 digits`,
+		f + `87: warrant: destination "lemf-9" is not defined in testdata/bad.yaml`,
 		f + `88: content_start: "ringing" is not one of anm, acm-inband`,
 		f + `89: supervision_timer: 10s out of range`,
 		f + `91: metrics listen: ":99999": port "99999" is not a number`,
@@ -199,8 +199,8 @@ func TestBadCircuitsAndWarrantsFile(t *testing.T) {
 		f + `53: circuit: span t1a timeslot 20 is mapped twice: CIC 20 a_to_b (line 34) and CIC 9 b_to_a (line 48)`,
 		f + `59: destination: duplicate key "spool_dir" (first at line 58)`,
 		f + `60: config: unknown key "unknown_section"`,
-		w + `7: warrant W-US-1: destination "lemf-x" is not defined in testdata/bad-circuits.yaml`,
-		w + `9: warrant W-US-2: target: number "5550102" cannot be normalised with this number plan`,
+		w + `7: warrant: destination "lemf-x" is not defined in testdata/bad-circuits.yaml`,
+		w + `9: warrant: target: number cannot be normalised with this number plan`,
 	})
 }
 
@@ -234,7 +234,7 @@ func TestSmallFiles(t *testing.T) {
 		}},
 		{"inline warrant", minimal + "warrants:\n  - liid: X\n    targets: [\"+4411\"]\n    valid_from: 2026-01-01T00:00:00Z\n" +
 			"    valid_until: 2026-01-02T00:00:00Z\n    delivery: iri\n    destinations: [nowhere]\n", []string{
-			`f.yaml:22: warrant X: destination "nowhere" is not defined in f.yaml`,
+			`f.yaml:22: warrant: destination "nowhere" is not defined in f.yaml`,
 		}},
 		{"alias", minimal + "metrics: &m\n  listen: 127.0.0.1:1\nlog: *m\n", []string{
 			`f.yaml:17: log: unknown key "listen"`,

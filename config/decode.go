@@ -783,9 +783,6 @@ func (d *decoder) checkWarrants() {
 	}
 }
 
-func warrantName(w *warrant.Warrant) string {
-	if w.LIID == "" {
-		return "warrant"
-	}
-	return "warrant " + w.LIID
-}
+// warrantName names a warrant in a problem: the file and line say which;
+// problems never carry an LIID or a target number (they reach logs).
+func warrantName(*warrant.Warrant) string { return "warrant" }

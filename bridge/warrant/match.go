@@ -43,7 +43,7 @@ type TargetError struct {
 }
 
 func (e *TargetError) Error() string {
-	return fmt.Sprintf("warrant %s: target: %v", e.Warrant.LIID, e.Err)
+	return fmt.Sprintf("warrant target: %v", e.Err)
 }
 
 func (e *TargetError) Unwrap() error { return e.Err }

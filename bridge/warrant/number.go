@@ -168,17 +168,17 @@ func (p *NumberPlan) CanonicalTarget(s string) (string, error) {
 			plus = true
 		case ch >= '0' && ch <= '9':
 			if n == len(raw) {
-				return "", fmt.Errorf("number %q is too long", s)
+				return "", fmt.Errorf("number is too long")
 			}
 			raw[n] = ch
 			n++
 		case ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')':
 		default:
-			return "", fmt.Errorf("number %q: unexpected %q (only digits, optionally after '+')", s, ch)
+			return "", fmt.Errorf("number: unexpected %q (only digits, optionally after '+')", ch)
 		}
 	}
 	if n == 0 {
-		return "", fmt.Errorf("number %q has no digits", s)
+		return "", fmt.Errorf("number has no digits")
 	}
 	nai := NAIUnknown
 	if plus {
@@ -187,10 +187,10 @@ func (p *NumberPlan) CanonicalTarget(s string) (string, error) {
 	var out [MaxDigits]byte
 	m := p.Canonical(&out, nai, raw[:n])
 	if m == 0 {
-		return "", fmt.Errorf("number %q cannot be normalised with this number plan", s)
+		return "", fmt.Errorf("number cannot be normalised with this number plan")
 	}
 	if m > 15 {
-		return "", fmt.Errorf("number %q normalises to %d digits, more than E.164's 15", s, m)
+		return "", fmt.Errorf("number normalises to %d digits, more than E.164's 15", m)
 	}
 	return string(out[:m]), nil
 }

@@ -294,22 +294,29 @@ func TestParseProblems(t *testing.T) {
 	_, err := Parse("w.yaml", []byte(badYAML))
 	ps := yamlcheck.AsProblems(err)
 	want := []string{
-		`w.yaml:3: warrant LI-0001: target: number "+44207946000x": unexpected 'x'`,
-		`w.yaml:4: warrant LI-0001: unknown role "caller"`,
-		`w.yaml:6: warrant LI-0001: valid_until 2025-01-01T00:00:00Z is not after valid_from`,
-		`w.yaml:7: warrant LI-0001: delivery: "everything" is not one of iri, iri+cc`,
-		`w.yaml:8: warrant LI-0001: destination "lemf-1" listed twice`,
+		`w.yaml:3: warrant: target: number: unexpected 'x'`,
+		`w.yaml:4: warrant: unknown role "caller"`,
+		`w.yaml:6: warrant: valid_until 2025-01-01T00:00:00Z is not after valid_from`,
+		`w.yaml:7: warrant: delivery: "everything" is not one of iri, iri+cc`,
+		`w.yaml:8: warrant: destination "lemf-1" listed twice`,
 		`w.yaml:9: warrant: unknown key "colour"`,
-		`w.yaml:10: warrant LI-0001: duplicate LIID (first at line 2)`,
-		`w.yaml:11: warrant LI-0001: targets: at least one target number is needed`,
-		`w.yaml:12: warrant LI-0001: valid_from: "yesterday" is not an RFC 3339 time`,
+		`w.yaml:10: warrant: duplicate LIID (first at line 2)`,
+		`w.yaml:11: warrant: targets: at least one target number is needed`,
+		`w.yaml:12: warrant: valid_from: "yesterday" is not an RFC 3339 time`,
 		`w.yaml:16: warrant: missing required key "targets"`,
 		`w.yaml:16: warrant: missing required key "valid_from"`,
 		`w.yaml:16: warrant: missing required key "valid_until"`,
 		`w.yaml:16: warrant: missing required key "destinations"`,
-		`w.yaml:16: warrant liid: "this LIID is far too long to be valid" is longer than 25 characters`,
+		`w.yaml:16: warrant liid: longer than 25 characters`,
 	}
 	checkProblems(t, ps, want)
+	// Problems reach the daemon's log (a rejected reload): they name
+	// file and line, never an LIID or a target number.
+	for _, secret := range []string{"LI-0001", "207946000", "far too long"} {
+		if strings.Contains(ps.Error(), secret) {
+			t.Errorf("problems carry %q:\n%s", secret, ps.Error())
+		}
+	}
 }
 
 func checkProblems(t *testing.T, ps yamlcheck.Problems, want []string) {

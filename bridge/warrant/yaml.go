@@ -48,7 +48,7 @@ func Decode(c *yamlcheck.Checker, n *yaml.Node) []Warrant {
 		w := decodeOne(c, item)
 		if w.LIID != "" {
 			if first, dup := seen[w.LIID]; dup {
-				c.Errorf(item, "warrant %s: duplicate LIID (first at line %d)", w.LIID, first)
+				c.Errorf(item, "warrant: duplicate LIID (first at line %d)", first)
 			} else {
 				seen[w.LIID] = item.Line
 			}
@@ -72,7 +72,6 @@ func decodeOne(c *yamlcheck.Checker, n *yaml.Node) Warrant {
 				c.Errorf(v, "warrant liid: %v", err)
 			} else {
 				w.LIID = s
-				what = "warrant " + s
 			}
 		}
 	}
@@ -147,11 +146,11 @@ func decodeOne(c *yamlcheck.Checker, n *yaml.Node) Warrant {
 
 func checkLIID(s string) error {
 	if len(s) > 25 {
-		return fmt.Errorf("%q is longer than 25 characters", s)
+		return fmt.Errorf("longer than 25 characters")
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] > '~' {
-			return fmt.Errorf("%q: only visible ASCII characters are allowed", s)
+			return fmt.Errorf("only visible ASCII characters are allowed")
 		}
 	}
 	return nil
@@ -167,14 +166,14 @@ func checkNumberSyntax(s string) error {
 		case ch == '+' && digits == 0 && i == 0:
 		case ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')':
 		default:
-			return fmt.Errorf("number %q: unexpected %q (only digits, optionally after '+')", s, ch)
+			return fmt.Errorf("number: unexpected %q (only digits, optionally after '+')", ch)
 		}
 	}
 	if digits == 0 {
-		return fmt.Errorf("number %q has no digits", s)
+		return fmt.Errorf("number has no digits")
 	}
 	if digits > 15 {
-		return fmt.Errorf("number %q has more than 15 digits", s)
+		return fmt.Errorf("number has more than 15 digits")
 	}
 	return nil
 }
