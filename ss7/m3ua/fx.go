@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
@@ -18,22 +19,35 @@ var Module = fx.Module("m3ua",
 
 // RunWithLifecycle runs ls from application start until application stop.
 // The SGP links bind their listening addresses in the start hook, so an
-// address in use fails the start; a stop without a start returns at once.
-func RunWithLifecycle(lc fx.Lifecycle, ls *Linkset) {
+// address in use fails the start (each bound address is logged); a stop
+// without a start returns at once. A linkset that fails while running is
+// logged when it fails and does not stop the application (nor fail its
+// stop). log (nil discards) should name the linkset.
+func RunWithLifecycle(lc fx.Lifecycle, ls *Linkset, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	started := false
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			for _, l := range ls.Links() {
 				if sgp, ok := l.(*SGP); ok {
-					if _, err := sgp.Listen(); err != nil {
+					a, err := sgp.Listen()
+					if err != nil {
 						return fmt.Errorf("m3ua: linkset %s link %s: listen: %w", ls.Name(), l.Name(), err)
 					}
+					log.Info("link listening", "link", l.Name(), "addr", a.String())
 				}
 			}
 			started = true
-			go func() { done <- ls.Run(ctx) }()
+			go func() {
+				defer close(done)
+				if err := ls.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					log.Error("linkset stopped", "err", err)
+				}
+			}()
 			return nil
 		},
 		OnStop: func(stopCtx context.Context) error {
@@ -42,11 +56,8 @@ func RunWithLifecycle(lc fx.Lifecycle, ls *Linkset) {
 				return nil
 			}
 			select {
-			case err := <-done:
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
+			case <-done:
+				return nil
 			case <-stopCtx.Done():
 				return fmt.Errorf("m3ua: linkset %s: %w", ls.Name(), stopCtx.Err())
 			}

@@ -115,7 +115,7 @@ func TestFxModule(t *testing.T) {
 		fx.Provide(func(m *Metrics) (*Linkset, error) {
 			return NewLinkset("ls", []LinkConfig{{Name: "a", RemoteAddrs: []string{addr}, BackoffMin: 10 * time.Millisecond}}, newCollector(), Options{Metrics: m})
 		}),
-		fx.Invoke(RunWithLifecycle),
+		fx.Invoke(func(lc fx.Lifecycle, ls *Linkset) { RunWithLifecycle(lc, ls, nil) }),
 		fx.Populate(&ls),
 	)
 	app.RequireStart()
@@ -141,7 +141,7 @@ func TestFxStartFailsOnAddressInUse(t *testing.T) {
 		fx.Provide(func() (*Linkset, error) {
 			return NewLinkset("ls", []LinkConfig{{Name: "s", Role: RoleSGP, LocalAddrs: []string{taken.Addr().String()}}}, newCollector(), Options{})
 		}),
-		fx.Invoke(RunWithLifecycle),
+		fx.Invoke(func(lc fx.Lifecycle, ls *Linkset) { RunWithLifecycle(lc, ls, nil) }),
 	)
 	ctx := waitCtx(t)
 	err = app.Start(ctx)

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -126,51 +124,9 @@ func newSignaling(lc fx.Lifecycle, cfg *config.Config, tr *call.Tracker, log *sl
 		}
 		s.adapters = append(s.adapters, ad)
 		s.Linksets = append(s.Linksets, ls)
-		runLinkset(lc, ls, llog)
+		m3ua.RunWithLifecycle(lc, ls, llog)
 	}
 	return s, nil
-}
-
-// runLinkset binds the SGP listeners at start (so a port in use fails the
-// start) and runs ls until stop: stopping ends the associations first, so
-// no new signalling arrives while the rest drains.
-func runLinkset(lc fx.Lifecycle, ls *m3ua.Linkset, log *slog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	started := false
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			for _, l := range ls.Links() {
-				if sgp, ok := l.(*m3ua.SGP); ok {
-					a, err := sgp.Listen()
-					if err != nil {
-						return fmt.Errorf("link %s: listen: %w", l.Name(), err)
-					}
-					log.Info("link listening", "link", l.Name(), "addr", a.String())
-				}
-			}
-			started = true
-			go func() {
-				defer close(done)
-				if err := ls.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-					log.Error("linkset stopped", "err", err)
-				}
-			}()
-			return nil
-		},
-		OnStop: func(stopCtx context.Context) error {
-			cancel()
-			if !started {
-				return nil
-			}
-			select {
-			case <-done:
-				return nil
-			case <-stopCtx.Done():
-				return fmt.Errorf("linkset %s: %w", ls.Name(), stopCtx.Err())
-			}
-		},
-	})
 }
 
 // linkAddrs returns the bound listening address of every SGP link.
