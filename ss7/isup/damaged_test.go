@@ -122,3 +122,20 @@ func TestTooManyRawParamsSkipped(t *testing.T) {
 		t.Fatalf("%d raw params", len(m.RawParams()))
 	}
 }
+
+// MalformedParams saturates: 300 malformed optional parameters must not wrap
+// the count to a value that reads as a clean message.
+func TestMalformedParamsSaturates(t *testing.T) {
+	in := []byte{0x01, 0x00, byte(ANM), 0x01}
+	for i := 0; i < 300; i++ {
+		in = append(in, byte(POptionalBCI), 0x02, 0x01, 0x02) // length must be 1
+	}
+	in = append(in, 0)
+	var m Message
+	if err := m.Decode(ITU, in); err != nil {
+		t.Fatal(err)
+	}
+	if m.MalformedParams != 255 || !m.Partial() {
+		t.Fatalf("malformed %d skipped %d", m.MalformedParams, m.SkippedParams)
+	}
+}

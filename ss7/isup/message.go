@@ -64,7 +64,8 @@ type Message struct {
 	// pointers (aliases input); Append re-emits it.
 	Trailer []byte
 	// MalformedParams counts optional parameters whose typed decoding
-	// failed; they are kept as raw parameters.
+	// failed; they are kept as raw parameters (within MaxRawParams).
+	// Saturates at 255.
 	MalformedParams uint8
 	// SkippedParams counts optional parameters Decode skipped because the
 	// message held more than it can keep (MaxRawParams raw ones); saturates
@@ -634,7 +635,9 @@ func (m *Message) Decode(v Variant, b []byte) error {
 				continue
 			}
 			m.slotClear(s)
-			m.MalformedParams++
+			if m.MalformedParams < 255 {
+				m.MalformedParams++
+			}
 		}
 		if int(m.nraw) >= MaxRawParams || int(m.norder) >= maxOrder {
 			if m.SkippedParams < 255 {
