@@ -308,9 +308,10 @@ func TestCCOverflowCountedAndAudited(t *testing.T) {
 
 func TestKeepaliveIdleAndDeadLink(t *testing.T) {
 	lemf := startLEMF(t, "", nil)
-	// 100 ms × 3 misses: a keep-alive answered late on a loaded machine
-	// must not count as a dead link in the first half.
-	s := newSession(t, Config{Addr: lemf.addr, KeepaliveInterval: 100 * time.Millisecond, KeepaliveMisses: 3})
+	// 250 ms × 4 misses (a keep-alive is dead after 1 s unanswered): one
+	// answered late on a loaded 2-core machine must not count as a dead
+	// link in the first half.
+	s := newSession(t, Config{Addr: lemf.addr, KeepaliveInterval: 250 * time.Millisecond, KeepaliveMisses: 4})
 	waitFor(t, 5*time.Second, "idle keep-alives answered", func() bool {
 		_, ka := lemf.snapshot()
 		return ka >= 3 && s.Stats().KAResponses >= 3
