@@ -170,6 +170,7 @@ func newEnv(t testing.TB, opts ...opt) *env {
 				t.Errorf("logs mention %q:\n%s", s, e.logs.String())
 			}
 		}
+		checkInterceptLogsNoCircuit(t, e.logs.String())
 	})
 	return e
 }
@@ -460,3 +461,22 @@ func checkContent(t *testing.T, ps []pdu, liid string, fromSpan, toSpan string, 
 }
 
 const rtpPacketLen = 172
+
+// checkInterceptLogsNoCircuit fails when a log line about an intercept
+// names its circuit (CIC or point codes): a circuit and a time let anyone
+// with the switch's call records find the target.
+func checkInterceptLogsNoCircuit(t testing.TB, logs string) {
+	t.Helper()
+	pcs := fmt.Sprintf("%d/%d", pcA, pcB)
+	pcsRev := fmt.Sprintf("%d/%d", pcB, pcA)
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, "intercept") && !strings.Contains(line, "cin=") {
+			continue
+		}
+		for _, s := range []string{"cic=", "circuit=", "pcs=", "opc=", "dpc=", pcs, pcsRev} {
+			if strings.Contains(line, s) {
+				t.Errorf("a log line about an intercept names its circuit (%q): %s", s, line)
+			}
+		}
+	}
+}

@@ -501,7 +501,7 @@ func (b *Bridge) rebuild(p *pendingCall, e *call.Event) *callState {
 			s.mu.Unlock()
 			continue
 		}
-		b.log.Info("intercept resumed", "cin", s.cin, "circuit", s.circ.String())
+		b.log.Info("intercept resumed", "cin", s.cin)
 		if b.cfg.Auditor != nil {
 			b.cfg.Auditor.Record("intercept.resume", slog.String("liid", rec.LIID), slog.Uint64("cin", uint64(rec.CIN)),
 				slog.Time("time", e.Time))

@@ -450,7 +450,7 @@ func (s *session) startContent() {
 	if !ok {
 		b.m.noBearer.Inc()
 		b.m.nNoBearer.Add(1)
-		b.log.Warn("intercept without content: circuit not on the bearer tap", "cin", s.cin, "circuit", s.circ.String())
+		b.log.Warn("intercept without content: circuit not on the bearer tap", "cin", s.cin)
 		return
 	}
 	// fromTarget is what the target's exchange sends.
