@@ -401,15 +401,16 @@ func (h *handover) stats() map[string]destStats {
 }
 
 // auditLog records audit events in the ordinary log when the node runs
-// without the intercept plane (no hi1 section). The log never carries LIIDs or numbers, so attributes that
-// may hold them are left out (the CIN identifies the intercept).
+// without the intercept plane (no hi1 section). The log never carries LIIDs, numbers or the
+// intercepted call's circuit (CIC, point codes), so attributes that may hold them are left out
+// (the CIN identifies the intercept).
 type auditLog struct{ log *slog.Logger }
 
 func (a auditLog) Record(kind string, attrs ...slog.Attr) {
 	kept := make([]slog.Attr, 0, len(attrs))
 	for _, at := range attrs {
 		switch strings.ToLower(at.Key) {
-		case "liid", "target", "targets", "number", "called", "calling":
+		case "liid", "target", "targets", "number", "called", "calling", "circuit", "cic", "opc", "dpc", "pcs":
 			continue
 		}
 		kept = append(kept, at)

@@ -358,9 +358,11 @@ func TestHI1Separation(t *testing.T) {
 	ts.sw.call(t, 6, callerNSN, x1NSN)
 	ts.lemf.expectCall(t, x1LIID)
 	ts.sw.call(t, 7, otherNSN, callerNSN)
+	ts.sw.call(t, 31, targetNSN, otherNSN) // a circuit the bearer tap does not cover (CICs 1-30)
+	ts.lemf.expectCall(t, "LIID-TEST-1")
 	ts.sw.iam(t, 11, x1NSN, otherNSN) // left up at the stop
 	ts.sw.msg(t, false, isup.ACM, 11)
-	waitFor(t, "all calls seen", func() bool { return d.Tracker().Stats().Calls == 6 })
+	waitFor(t, "all calls seen", func() bool { return d.Tracker().Stats().Calls == 7 })
 
 	_, metrics := httpGet(t, "http://"+d.MetricsAddr()+"/metrics")
 	_, statusBody := httpGet(t, "http://"+d.MetricsAddr()+"/status")
@@ -371,7 +373,7 @@ func TestHI1Separation(t *testing.T) {
 	statusJSON, _ := json.MarshalIndent(st, "", "  ")
 	var text bytes.Buffer
 	_ = st.WriteText(&text)
-	if st.Warrants != 2 || st.Intercepts.Started != 3 {
+	if st.Warrants != 2 || st.Intercepts.Started != 4 {
 		t.Errorf("status %+v", st)
 	}
 	stop(t, d)
@@ -390,6 +392,25 @@ func TestHI1Separation(t *testing.T) {
 		}
 	}
 	check("log", ts.log.String())
+	// No log line about an intercept names the intercepted call's circuit:
+	// a circuit and a time find the target in the switch's call records.
+	pcs := fmt.Sprintf("%d/%d", ts.sw.pcA, ts.sw.pcB)
+	pcsRev := fmt.Sprintf("%d/%d", ts.sw.pcB, ts.sw.pcA)
+	sawNoBearer := false
+	for _, line := range strings.Split(ts.log.String(), "\n") {
+		if !strings.Contains(line, "intercept") && !strings.Contains(line, `"cin"`) {
+			continue
+		}
+		sawNoBearer = sawNoBearer || strings.Contains(line, "not on the bearer tap")
+		for _, s := range []string{`"cic"`, `"circuit"`, `"pcs"`, `"opc"`, `"dpc"`, "cic=", "pcs=", pcs, pcsRev} {
+			if strings.Contains(line, s) {
+				t.Errorf("log: a line about an intercept names its circuit (%q): %s", s, line)
+			}
+		}
+	}
+	if !sawNoBearer {
+		t.Errorf("log: no warning for the intercept on a circuit off the bearer tap")
+	}
 	check("metrics", metrics)
 	check("/status", statusBody)
 	check("status --json", string(statusJSON))
