@@ -13,6 +13,7 @@ import (
 	"github.com/tdmtap/tdmtap/hi/psdu"
 	"github.com/tdmtap/tdmtap/ss7/call"
 	"github.com/tdmtap/tdmtap/ss7/isup"
+	"github.com/tdmtap/tdmtap/tdm/demux"
 )
 
 // CC link identifiers and iPMMCC stream identifiers of the two directions:
@@ -83,9 +84,12 @@ type ccDir struct {
 	started bool // first chunk seen (media info sent, time anchored)
 	anchorT time.Time
 	anchorF uint64
-	clk     *spanClock    // the bearer span's frame clock
-	lat     time.Duration // the span's bearer latency
-	next    uint64        // frame after the last chunk delivered
+	// anchored: the content started in the past (startContentAt); the
+	// anchor is the content-start message's receive time at the start frame.
+	anchored bool
+	clk      *spanClock    // the bearer span's frame clock
+	lat      time.Duration // the span's bearer latency
+	next     uint64        // frame after the last chunk delivered
 	// draining: the session ended; chunks starting before stopAt (the
 	// release point on this span's frame clock) still go out.
 	draining bool
@@ -188,7 +192,12 @@ func (s *session) begin(e *call.Event) {
 		return
 	}
 	if !e.AnsweredAt.IsZero() || (e.InBand && b.cfg.ContentStart == config.StartOnACMInband) {
-		s.startContent()
+		if e.Kind == call.Answer || e.Kind == call.AddressComplete || e.Kind == call.Progress {
+			// The message that starts content began the session.
+			s.startContentAt(e.Time)
+		} else {
+			s.startContent()
+		}
 	}
 }
 
@@ -230,14 +239,14 @@ func (s *session) event(e *call.Event) {
 		s.sendIRI()
 		s.persist(e)
 		if e.InBand && b.cfg.ContentStart == config.StartOnACMInband {
-			s.startContent()
+			s.startContentAt(e.Time)
 		}
 	case call.Answer:
 		s.newIRI(hi2.Continue, e.Time)
 		s.addTerminating(e, true)
 		s.sendIRI()
 		s.persist(e)
-		s.startContent()
+		s.startContentAt(e.Time)
 	case call.Suspend, call.Resume:
 		s.newIRI(hi2.Continue, e.Time)
 		s.sendIRI()
@@ -430,8 +439,45 @@ func (s *session) checkpoint() {
 }
 
 // startContent subscribes both directions of the call's bearer (once, for
-// IRI+CC warrants, when the circuit is on the tap).
-func (s *session) startContent() {
+// IRI+CC warrants, when the circuit is on the tap) from the bearer's next
+// chunk on.
+func (s *session) startContent() { s.startContentAt(time.Time{}) }
+
+// HistorySubscriber is a Subscriber that can start in the past
+// (*demux.Demux): fn first gets the chunks from frame start on.
+type HistorySubscriber interface {
+	SubscribeFrom(span string, ts int, start uint64, fn demux.Func) (cancel func())
+}
+
+// maxClockAge is how long ago a span's clock may have last seen a chunk
+// for a content start in the past: at 50 ppm a minute is 3 ms of drift.
+const maxClockAge = time.Minute
+
+// startFrame is the frame a direction's content starts at for a content
+// start received at wall time at: the first frame on the line at or after
+// at on the span's clock (tail.go), so speech between the answer on the
+// line and a late processing of its message is not lost, and nothing from
+// before it is taken. ok is false (start live) without a fresh clock or
+// with a receive time after now.
+func (d *ccDir) startFrame(at, now time.Time) (uint64, bool) {
+	if at.IsZero() || at.After(now) {
+		return 0, false
+	}
+	f, ok := d.clk.frameAt(at.UnixNano(), d.lat)
+	if !ok {
+		return 0, false
+	}
+	cur, ok := d.clk.frameAt(now.UnixNano(), d.lat)
+	if !ok || cur > d.clk.last.Load()+uint64(maxClockAge/frameDur) {
+		return 0, false
+	}
+	return f, true
+}
+
+// startContentAt is startContent for the message that starts content,
+// received at wall time at: with a demultiplexer keeping history, content
+// begins at the frame that was on the line at that time (zero at: live).
+func (s *session) startContentAt(at time.Time) {
 	if s.tried || !s.w.CC() || s.ended {
 		return
 	}
@@ -496,7 +542,15 @@ func (s *session) startContent() {
 		s.dirs[i] = d
 	}
 	s.contentOn = true
+	hs, _ := b.cfg.Demux.(HistorySubscriber)
+	now := b.now()
 	for i, d := range s.dirs {
+		if f, ok := d.startFrame(at, now); ok && hs != nil {
+			// Stamped on the line's clock from the start frame on.
+			d.anchorT, d.anchorF, d.anchored = at, f, true
+			s.cancels[i] = hs.SubscribeFrom(d.bearer.Span, d.bearer.TS, f, d.chunk)
+			continue
+		}
 		s.cancels[i] = b.cfg.Demux.Subscribe(d.bearer.Span, d.bearer.TS, d.chunk)
 	}
 	b.log.Debug("intercept content started", "cin", s.cin)
@@ -556,7 +610,7 @@ func (d *ccDir) chunk(chunk []byte, first uint64) {
 	now := b.now()
 	d.clk.observe(now.UnixNano(), first+chunkFrames)
 	d.next = first + chunkFrames
-	if !d.started {
+	if !d.started && !d.anchored {
 		d.anchorT, d.anchorF = now.Add(-chunkDur-d.lat), first
 	}
 	if d.draining && d.next >= d.stopAt {
