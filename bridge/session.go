@@ -454,11 +454,14 @@ type HistorySubscriber interface {
 const maxClockAge = time.Minute
 
 // startFrame is the frame a direction's content starts at for a content
-// start received at wall time at: the first frame on the line at or after
-// at on the span's clock (tail.go), so speech between the answer on the
-// line and a late processing of its message is not lost, and nothing from
-// before it is taken. ok is false (start live) without a fresh clock or
-// with a receive time after now.
+// start received at wall time at and processed at now: the first frame on
+// the line at or after at on the span's clock (tail.go), so speech between
+// the answer on the line and a late processing of its message is not
+// lost. ok is false (start live, at the next frame to arrive) when that
+// frame has not yet arrived (a message processed within the bearer
+// latency; a live start then, as before, may take up to that latency
+// before the receive time), without a fresh clock, or with a receive time
+// after now.
 func (d *ccDir) startFrame(at, now time.Time) (uint64, bool) {
 	if at.IsZero() || at.After(now) {
 		return 0, false
@@ -467,8 +470,10 @@ func (d *ccDir) startFrame(at, now time.Time) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	cur, ok := d.clk.frameAt(now.UnixNano(), d.lat)
-	if !ok || cur > d.clk.last.Load()+uint64(maxClockAge/frameDur) {
+	// live: the next frame to reach the demultiplexer, where a live
+	// subscription starts.
+	live, ok := d.clk.frameAt(now.UnixNano(), 0)
+	if !ok || live > d.clk.last.Load()+uint64(maxClockAge/frameDur) || f >= live {
 		return 0, false
 	}
 	return f, true
