@@ -77,3 +77,29 @@ func TestLateAnswerBeyondHistory(t *testing.T) {
 		t.Errorf("shortfall %d frames, want %d", n, oldest-answer)
 	}
 }
+
+// TestPromptAnswerStartsLive: an ANM processed within the bearer latency
+// (its answer frame has not reached the demultiplexer yet) starts content
+// live, at the next frame to arrive, as without history.
+func TestPromptAnswerStartsLive(t *testing.T) {
+	e := latencyEnv(t, 0)
+	noGraceTimer(e)
+	e.send(0, pcA, iam(5, other, tgt1))
+	e.send(time.Second, pcB, msg(isup.ANM, 5))
+	e.clock = e.clock.Add(30 * time.Millisecond)
+	e.feed(160 * 5)
+	e.send(time.Minute, pcA, rel(5, 16))
+	e.feed(160 * 4)
+	e.send(time.Second, pcB, msg(isup.RLC, 5))
+
+	e.at = e.clock.Add(-30 * time.Millisecond)
+	e.send(0, pcA, iam(6, other, tgt2))
+	e.feed(800)
+	answerAt := e.clock.Add(-30 * time.Millisecond)
+	e.feed(80) // 10 ms later, well within the 30 ms latency
+	e.at = answerAt
+	e.tr.Handle(answerAt, 2, pcB, pcA, msg(isup.ANM, 6))
+	live := e.frame
+	e.feed(160 * 4)
+	checkContent(t, e.decoded(), "LIID-TWO", spanAtB, spanBtA, [2]int{6, 22}, live, 4, 8)
+}
