@@ -94,9 +94,10 @@ func TestPromptAnswerStartsLive(t *testing.T) {
 
 	e.at = e.clock.Add(-30 * time.Millisecond)
 	e.send(0, pcA, iam(6, other, tgt2))
-	e.feed(800)
-	answerAt := e.clock.Add(-30 * time.Millisecond)
-	e.feed(80) // 10 ms later, well within the 30 ms latency
+	e.feed(880)
+	// Received 10 ms ago: the frame on the line then reaches the
+	// demultiplexer 20 ms from now.
+	answerAt := e.clock.Add(-10 * time.Millisecond)
 	e.at = answerAt
 	e.tr.Handle(answerAt, 2, pcB, pcA, msg(isup.ANM, 6))
 	live := e.frame
