@@ -1,12 +1,10 @@
 package bridge
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/tdmtap/tdmtap/bridge/warrant"
-	"github.com/tdmtap/tdmtap/ss7/isup"
 )
 
 // FuzzReconcile drives calls, content, ticks and warrant changes followed
@@ -72,41 +70,17 @@ func runReconcileProg(t *testing.T, prog []byte) {
 	e.store.Swap(sets[0])
 	var windows [][2]int
 	var bans []reconcileBan
-	for i := 0; i+1 < len(prog); i += 2 {
-		op, arg := prog[i]%14, prog[i+1]
-		cic := uint16(arg&3) + 1
-		from, back := uint32(pcA), uint32(pcB)
-		if arg&0x40 != 0 {
-			from, back = back, from
+	calls := fuzzCalls{tick: time.Second}
+	for s := range fuzzSteps(prog, 14) {
+		switch s.op {
+		case 1:
+			s.op = 9 // RSC here, not SAM
+		case 6:
+			s.op = 5 // SUS here, not RES
 		}
-		switch op {
-		case 0:
-			e.send(time.Second, from, iam(cic, fuzzNumbers[arg>>4&3], fuzzNumbers[arg>>2&3]))
-		case 1, 9:
-			e.send(time.Second, from, msg(isup.RSC, cic))
-		case 2, 3:
-			m := msg(isup.ACM, cic)
-			if op == 3 {
-				m.Type = isup.CPG
-				m.Event = isup.EventAlerting
-			}
-			e.send(time.Second, back, m)
-		case 4:
-			e.send(time.Second, back, msg(isup.ANM, cic))
-		case 5, 6:
-			e.send(time.Second, from, msg(isup.SUS, cic))
-		case 7:
-			e.send(time.Second, from, rel(cic, arg>>2))
-		case 8:
-			e.send(time.Second, from, msg(isup.RLC, cic))
-		case 10:
-			e.feed(int(arg%8+1) * 40)
-		case 11:
-			e.at = e.at.Add(time.Duration(arg) * time.Second)
-			e.tr.Tick(e.at)
-			e.b.Tick(e.at)
+		switch s.op {
 		case 12:
-			v := int(arg) % len(sets)
+			v := int(s.arg) % len(sets)
 			e.o.mu.Lock()
 			start := len(e.o.out)
 			e.o.mu.Unlock()
@@ -122,93 +96,32 @@ func runReconcileProg(t *testing.T, prog []byte) {
 			case 4:
 				bans = append(bans, reconcileBan{end, []string{"LIID-ONE", "LIID-TWO"}})
 			}
-		case 13:
-			e.at = e.at.Add(time.Hour)
+		default:
+			calls.drive(e, s)
 		}
 	}
-	e.at = e.at.Add(72 * time.Hour)
-	e.tr.Tick(e.at)
-	e.b.Tick(e.at)
-	e.feed(160)
+	e.endCalls()
 
-	type key struct {
-		liid string
-		cin  uint32
-	}
-	type state struct {
-		begun, ended, strict bool
-		beganAt              int
-		seq                  [4]uint32
-		tail                 int
-	}
-	inWindow := func(i int) bool {
-		for _, w := range windows {
-			if i >= w[0] && i < w[1] {
-				return true
+	c := contract{
+		reconciled: func(i int) bool {
+			for _, w := range windows {
+				if i >= w[0] && i < w[1] {
+					return true
+				}
 			}
-		}
-		return false
-	}
-	st := map[key]*state{}
-	for i, p := range e.decoded() {
-		k := key{p.p.Header.LIID, p.p.Header.CIN}
-		s := st[k]
-		if s == nil {
-			s = &state{}
-			st[k] = s
-		}
-		where := fmt.Sprintf("pdu %d (%s CIN %d HI%d)", i, k.liid, k.cin, p.hi)
-		if p.p.Header.Seq != s.seq[p.hi] {
-			t.Fatalf("%s: seq %d, want %d", where, p.p.Header.Seq, s.seq[p.hi])
-		}
-		s.seq[p.hi]++
-		if s.strict {
-			t.Fatalf("%s: after the IRI-END of an intercept ended by Reconcile", where)
-		}
-		if s.ended {
-			if s.tail++; p.hi != 3 || s.tail > 2 {
-				t.Fatalf("%s: after END", where)
-			}
-		}
-		if p.hi == 3 || p.iri.Contents == "pstnIsdnIRI" {
-			if !s.begun {
-				t.Fatalf("%s: content before BEGIN", where)
-			}
+			return false
+		},
+		ccBanned: func(liid string, began, i int) bool {
 			for _, b := range bans {
 				for _, l := range b.liids {
-					if l == k.liid && s.beganAt < b.at && i >= b.at {
-						t.Fatalf("%s: content after its warrant lost CC or ended", where)
+					if l == liid && began < b.at && i >= b.at {
+						return true
 					}
 				}
 			}
-			continue
-		}
-		switch p.iri.Type {
-		case 1:
-			if s.begun {
-				t.Fatalf("%s: second BEGIN", where)
-			}
-			s.begun, s.beganAt = true, i
-		case 2:
-			s.ended = true
-			s.strict = inWindow(i)
-		default:
-			if !s.begun {
-				t.Fatalf("%s: %s before BEGIN", where, p.iri.Type)
-			}
-		}
+			return false
+		},
 	}
-	for k, s := range st {
-		if !s.ended {
-			t.Errorf("%s CIN %d: no END", k.liid, k.cin)
-		}
-	}
-	if s := e.b.Stats(); s.Active != 0 || s.Started != s.Ended || int(s.Started) != len(st) {
-		t.Errorf("stats %+v, %d intercepts seen", s, len(st))
-	}
-	for ts := range 32 {
-		if e.dm.Span(spanAtB).Subscribers(ts) != 0 || e.dm.Span(spanBtA).Subscribers(ts) != 0 {
-			t.Errorf("timeslot %d still subscribed", ts)
-		}
-	}
+	e.wantAllEnded(c.check(t, e.decoded()))
+	e.wantUnsubscribed()
 }

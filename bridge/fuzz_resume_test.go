@@ -2,14 +2,12 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tdmtap/tdmtap/bridge/warrant"
 	"github.com/tdmtap/tdmtap/hi/hi1/store"
-	"github.com/tdmtap/tdmtap/ss7/isup"
 )
 
 // FuzzResume drives calls on a few circuits with arbitrary ISUP messages,
@@ -57,56 +55,15 @@ func runResumeProg(t *testing.T, prog []byte) {
 	}()
 	// Warrants with the same LIIDs across runs (the store is rebuilt per
 	// bridge, as a restart would).
-	for i := 0; i+1 < len(prog); i += 2 {
-		op, arg := prog[i]%15, prog[i+1]
-		cic := uint16(arg&3) + 1
-		from, back := uint32(pcA), uint32(pcB)
-		if arg&0x40 != 0 {
-			from, back = back, from
-		}
-		switch op {
-		case 0:
-			e.send(time.Second, from, iam(cic, fuzzNumbers[arg>>4&3], fuzzNumbers[arg>>2&3]))
-		case 1:
-			m := msg(isup.SAM, cic)
-			m.Subsequent = num(isup.PSubsequentNumber, "1")
-			e.send(time.Second, from, m)
-		case 2, 3:
-			m := msg(isup.ACM, cic)
-			if op == 3 {
-				m.Type = isup.CPG
-				m.Event = isup.EventAlerting
-			}
-			if arg&0x20 != 0 {
-				m.RedirectionNumber = num(isup.PRedirectionNumber, fuzzNumbers[arg>>2&3])
-			}
-			e.send(time.Second, back, m)
-		case 4:
-			e.send(time.Second, back, msg(isup.ANM, cic))
-		case 5:
-			e.send(time.Second, from, msg(isup.SUS, cic))
-		case 6:
-			e.send(time.Second, from, msg(isup.RES, cic))
-		case 7:
-			e.send(time.Second, from, rel(cic, arg>>2))
-		case 8:
-			e.send(time.Second, from, msg(isup.RLC, cic))
-		case 9:
-			e.send(time.Second, from, msg(isup.RSC, cic))
-		case 10:
-			e.feed(int(arg%8+1) * 40)
-		case 11:
-			e.at = e.at.Add(time.Duration(arg) * time.Minute)
-			e.tr.Tick(e.at)
-			e.b.Tick(e.at)
+	calls := fuzzCalls{redirect: true, tick: time.Minute}
+	for s := range fuzzSteps(prog, 15) {
+		switch s.op {
 		case 12:
 			if e.store.Load().Len() == 0 {
 				e.store.Swap(warrants(t))
 			} else {
 				e.b.Reload(emptySet(t))
 			}
-		case 13:
-			e.at = e.at.Add(time.Hour)
 		case 14: // crash and restart on the same store
 			if err := e.b.FlushSessions(context.Background()); err != nil {
 				t.Fatal(err)
@@ -118,83 +75,22 @@ func runResumeProg(t *testing.T, prog []byte) {
 			e.at, e.clock, e.frame = prev.at, prev.clock, prev.frame
 			e.store.Swap(prev.store.Load())
 			envs = append(envs, e)
+		default:
+			calls.drive(e, s)
 		}
 	}
 	// Let every call end.
 	e.store.Swap(warrants(t))
-	e.at = e.at.Add(72 * time.Hour)
-	e.tr.Tick(e.at)
-	e.b.Tick(e.at)
-	e.feed(160)
+	e.endCalls()
 	if err := e.b.FlushSessions(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if ss, _ := st.Sessions(); len(ss) != 0 {
 		t.Errorf("%d session records left after every call ended", len(ss))
 	}
-
-	type key struct {
-		liid string
-		cin  uint32
-	}
-	type state struct {
-		begun, ended bool
-		seq          [4]uint32
-		tail         int // CC PDUs after END
-	}
-	sts := map[key]*state{}
-	for i, p := range e.decoded() {
-		k := key{p.p.Header.LIID, p.p.Header.CIN}
-		s := sts[k]
-		if s == nil {
-			s = &state{}
-			sts[k] = s
-		}
-		where := fmt.Sprintf("pdu %d (%s CIN %d HI%d)", i, k.liid, k.cin, p.hi)
-		seq := p.p.Header.Seq
-		if p.hi == 2 && seq != s.seq[2] || p.hi == 3 && seq > s.seq[3] {
-			t.Fatalf("%s: seq %d, want %d", where, seq, s.seq[p.hi])
-		}
-		s.seq[p.hi] = max(s.seq[p.hi], seq+1)
-		if s.ended {
-			// Only the content tail may follow the END: the chunk of
-			// each direction that held the release point (no bearer
-			// latency here).
-			if s.tail++; p.hi != 3 || s.tail > 2 {
-				t.Fatalf("%s: after END", where)
-			}
-		}
-		if p.hi == 3 || p.iri.Contents == "pstnIsdnIRI" {
-			if !s.begun {
-				t.Fatalf("%s: content before BEGIN", where)
-			}
-			continue
-		}
-		switch p.iri.Type {
-		case 1:
-			if s.begun {
-				t.Fatalf("%s: second BEGIN", where)
-			}
-			s.begun = true
-		case 2:
-			s.ended = true
-		default:
-			if !s.begun {
-				t.Fatalf("%s: %s before BEGIN", where, p.iri.Type)
-			}
-		}
-	}
-	for k, s := range sts {
-		if !s.ended {
-			t.Errorf("%s CIN %d: no END", k.liid, k.cin)
-		}
-	}
+	contract{ccRepeats: true}.check(t, e.decoded())
 	for _, x := range envs {
-		for ts := range 32 {
-			if x.dm.Span(spanAtB).Subscribers(ts) != 0 || x.dm.Span(spanBtA).Subscribers(ts) != 0 {
-				t.Errorf("timeslot %d still subscribed", ts)
-			}
-		}
+		x.wantUnsubscribed()
 	}
 }
 
