@@ -756,13 +756,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestDaemonContent: switchsim (as ASP, dialling the daemon's SGP) places
-// one answered call to the target with its bearer over SAToP; the LEMF gets
-// IRI BEGIN..END and HI3 content.
-func TestDaemonContent(t *testing.T) {
-	ts := setup(t, func(ts *testSetup) { ts.sgpRole = true })
-	d := start(t, ts)
-	defer stop(t, d)
+// targetCallSim is a switchsim (as ASP, dialling the daemon's SGP) on the
+// circuits and spans of the daemon's configuration that places one call to
+// target nsn, answered and held for hold, with its bearer over SAToP.
+func targetCallSim(t *testing.T, ts *testSetup, d *Daemon, nsn string, hold time.Duration) *switchsim.Sim {
+	t.Helper()
 	gc, err := config.Load(ts.cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -776,13 +774,24 @@ func TestDaemonContent(t *testing.T) {
 	sim, err := switchsim.New(switchsim.Config{
 		Role: m3ua.RoleASP, Transport: sigtran.TCP, Connect: [][]string{{d.LinkAddr("to-switch").String()}},
 		RC: rcSwitch, OPC: pcA, DPC: pcB, NI: 2, Variant: isup.ITU,
-		Calls: 1, Rate: 100, Concurrency: 1, Hold: 400 * time.Millisecond, Ring: 20 * time.Millisecond, Gap: 3 * time.Millisecond,
-		Mix: map[switchsim.Scenario]float64{switchsim.TargetTerm: 1}, Targets: []string{"+44" + targetNSN}, CountryCode: "44",
+		Calls: 1, Rate: 100, Concurrency: 1, Hold: hold, Ring: 20 * time.Millisecond, Gap: 3 * time.Millisecond,
+		Mix: map[switchsim.Scenario]float64{switchsim.TargetTerm: 1}, Targets: []string{"+44" + nsn}, CountryCode: "44",
 		Seed: 1, Circuits: circuits, Spans: spans, Lead: 100 * time.Millisecond, Tail: 100 * time.Millisecond, LinkTimeout: testDeadline,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim
+}
+
+// TestDaemonContent: switchsim (as ASP, dialling the daemon's SGP) places
+// one answered call to the target with its bearer over SAToP; the LEMF gets
+// IRI BEGIN..END and HI3 content.
+func TestDaemonContent(t *testing.T) {
+	ts := setup(t, func(ts *testSetup) { ts.sgpRole = true })
+	d := start(t, ts)
+	defer stop(t, d)
+	sim := targetCallSim(t, ts, d, targetNSN, 400*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testDeadline)
 	defer cancel()
 	if _, err := sim.Run(ctx); err != nil {

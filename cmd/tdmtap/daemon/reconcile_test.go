@@ -6,13 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tdmtap/tdmtap/config"
 	"github.com/tdmtap/tdmtap/hi/hi1/x1"
 	"github.com/tdmtap/tdmtap/hi/hi2"
 	"github.com/tdmtap/tdmtap/ss7/isup"
-	"github.com/tdmtap/tdmtap/ss7/m3ua"
-	"github.com/tdmtap/tdmtap/ss7/sigtran"
-	"github.com/tdmtap/tdmtap/test/switchsim"
 )
 
 // endBound is how soon after an X1 command the IRI-END must be at the LEMF.
@@ -46,26 +42,7 @@ func liveCall(t *testing.T, ts *testSetup, h *hi1Setup, d *Daemon, hold time.Dur
 	xid := x1.NewUUID()
 	h.x1Do(t, d, &x1.Request{Type: x1.ActivateTask, Task: h.x1Task(xid, x1LIID, x1NSN, x1.X2andX3, time.Now().Add(time.Hour))})
 
-	gc, err := config.Load(ts.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcA, _ := config.ParsePointCode("2-200-3", config.ITU)
-	pcB, _ := config.ParsePointCode("2-200-4", config.ITU)
-	circuits, spans, err := switchsim.FromGatewayConfig(gc, pcA, pcB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := switchsim.New(switchsim.Config{
-		Role: m3ua.RoleASP, Transport: sigtran.TCP, Connect: [][]string{{d.LinkAddr("to-switch").String()}},
-		RC: rcSwitch, OPC: pcA, DPC: pcB, NI: 2, Variant: isup.ITU,
-		Calls: 1, Rate: 100, Concurrency: 1, Hold: hold, Ring: 20 * time.Millisecond, Gap: 3 * time.Millisecond,
-		Mix: map[switchsim.Scenario]float64{switchsim.TargetTerm: 1}, Targets: []string{"+44" + x1NSN}, CountryCode: "44",
-		Seed: 1, Circuits: circuits, Spans: spans, Lead: 100 * time.Millisecond, Tail: 100 * time.Millisecond, LinkTimeout: testDeadline,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := targetCallSim(t, ts, d, x1NSN, hold)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
