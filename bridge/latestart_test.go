@@ -7,11 +7,12 @@ import (
 	"github.com/tdmtap/tdmtap/ss7/isup"
 )
 
-// TestLateAnswerContentFromAnswerFrame: the ANM is processed 150 ms after
-// the answer was on the line (a loaded gateway); content still starts at
-// the answer frame, bit-exact and without a gap into live content, stamped
-// with the answer's time, and takes nothing from before it.
-func TestLateAnswerContentFromAnswerFrame(t *testing.T) {
+// secondCallEnv is a bridge behind a bearer lagging by 30 ms, without the
+// grace timer, on which a first intercepted call (CIC 5, LIID-ONE) has set
+// the spans' clocks and ended, and the IAM of a second one (CIC 6 to tgt2,
+// LIID-TWO) has just been sent.
+func secondCallEnv(t *testing.T) *env {
+	t.Helper()
 	e := latencyEnv(t, 0)
 	noGraceTimer(e)
 	// A first intercepted call sets the spans' clocks.
@@ -27,6 +28,15 @@ func TestLateAnswerContentFromAnswerFrame(t *testing.T) {
 	// is on.
 	e.at = e.clock.Add(-30 * time.Millisecond)
 	e.send(0, pcA, iam(6, other, tgt2))
+	return e
+}
+
+// TestLateAnswerContentFromAnswerFrame: the ANM is processed 150 ms after
+// the answer was on the line (a loaded gateway); content still starts at
+// the answer frame, bit-exact and without a gap into live content, stamped
+// with the answer's time, and takes nothing from before it.
+func TestLateAnswerContentFromAnswerFrame(t *testing.T) {
+	e := secondCallEnv(t)
 	e.feed(160*3 + 40) // the answer is off the chunk grid of any live start
 	answer := e.frame
 	answerAt := e.clock.Add(-30 * time.Millisecond) // frame answer on the line
@@ -51,18 +61,7 @@ func TestLateAnswerContentFromAnswerFrame(t *testing.T) {
 // TestLateAnswerBeyondHistory: an ANM processed later than the
 // demultiplexer's history reaches starts at the oldest frame kept.
 func TestLateAnswerBeyondHistory(t *testing.T) {
-	e := latencyEnv(t, 0)
-	noGraceTimer(e)
-	e.send(0, pcA, iam(5, other, tgt1))
-	e.send(time.Second, pcB, msg(isup.ANM, 5))
-	e.clock = e.clock.Add(30 * time.Millisecond)
-	e.feed(160 * 5)
-	e.send(time.Minute, pcA, rel(5, 16))
-	e.feed(160 * 4)
-	e.send(time.Second, pcB, msg(isup.RLC, 5))
-
-	e.at = e.clock.Add(-30 * time.Millisecond)
-	e.send(0, pcA, iam(6, other, tgt2))
+	e := secondCallEnv(t)
 	e.feed(800)
 	answer := e.frame
 	answerAt := e.clock.Add(-30 * time.Millisecond)
@@ -82,18 +81,7 @@ func TestLateAnswerBeyondHistory(t *testing.T) {
 // (its answer frame has not reached the demultiplexer yet) starts content
 // live, at the next frame to arrive, as without history.
 func TestPromptAnswerStartsLive(t *testing.T) {
-	e := latencyEnv(t, 0)
-	noGraceTimer(e)
-	e.send(0, pcA, iam(5, other, tgt1))
-	e.send(time.Second, pcB, msg(isup.ANM, 5))
-	e.clock = e.clock.Add(30 * time.Millisecond)
-	e.feed(160 * 5)
-	e.send(time.Minute, pcA, rel(5, 16))
-	e.feed(160 * 4)
-	e.send(time.Second, pcB, msg(isup.RLC, 5))
-
-	e.at = e.clock.Add(-30 * time.Millisecond)
-	e.send(0, pcA, iam(6, other, tgt2))
+	e := secondCallEnv(t)
 	e.feed(880)
 	// Received 10 ms ago: the frame on the line then reaches the
 	// demultiplexer 20 ms from now.
