@@ -189,3 +189,20 @@ func slipBits(lastStart, start, frameBits uint64) int64 {
 
 // slipBack is how far before a frame that lost alignment the hunt resumes.
 const slipBack = 8
+
+// feed is the Write loop both deframers share: line monitoring (LOS, AIS)
+// over all of p, then p buffered in pieces, each consumed by process.
+func feed(p []byte, st *Stats, mon *lineMonitor, bb *bitbuf, process func()) {
+	st.Bits += uint64(len(p)) * 8
+	mon.scan(p, st)
+	for {
+		bb.compact()
+		k := bb.fill(p)
+		p = p[k:]
+		process()
+		mon.updateAIS(st)
+		if len(p) == 0 {
+			return
+		}
+	}
+}

@@ -75,19 +75,8 @@ func NewT1Deframer(cfg T1Config, h FrameHandler) *T1Deframer {
 // Write consumes raw span bits, MSB of each octet first. It never fails
 // and does not keep p. It implements io.Writer.
 func (d *T1Deframer) Write(p []byte) (int, error) {
-	n := len(p)
-	d.st.Bits += uint64(n) * 8
-	d.mon.scan(p, &d.st)
-	for {
-		d.bb.compact()
-		k := d.bb.fill(p)
-		p = p[k:]
-		d.process()
-		d.mon.updateAIS(&d.st)
-		if len(p) == 0 {
-			return n, nil
-		}
-	}
+	feed(p, &d.st, &d.mon, &d.bb, d.process)
+	return len(p), nil
 }
 
 // Stats returns a snapshot of the counters and state.
